@@ -1,0 +1,197 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { extname } from 'node:path';
+import type { Atlas } from '../atlas/atlas.js';
+import type { StillRow, StillUpdate } from '../catalog/catalog.js';
+import { AtlasError, describeError, invalidArgument } from '../errors.js';
+import { configureSharp, standardiseImage, type StandardiseOptions } from '../imaging/standardise.js';
+import type { StageOptions } from '../types.js';
+import { scanSources } from './scan.js';
+
+export interface StandardiseStillsOptions extends StageOptions {
+  /** Stills processed at once. Default 2 × CPU cores; 1–256. sharp runs them on libuv's threadpool. */
+  concurrency?: number;
+  standardise?: StandardiseOptions;
+}
+
+export interface StandardiseResult {
+  processed: number;
+  ready: number;
+  rejected: number;
+  seconds: number;
+}
+
+export interface IngestOptions extends StandardiseStillsOptions {}
+
+export interface IngestResult extends StandardiseResult {
+  movies: number;
+  /** Stills the sources hold. */
+  found: number;
+  /** Of those, new to the atlas. */
+  added: number;
+  warnings: string[];
+}
+
+function sha256(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** Original's extension as stored: lower case, `.jpeg`/`.jpe` → `jpg`. */
+function storedExtension(source: string): string {
+  const e = extname(source).slice(1).toLowerCase();
+  if (e === 'jpeg' || e === 'jpe') return 'jpg';
+  return e.length > 0 && /^[a-z0-9]{1,8}$/.test(e) ? e : 'bin';
+}
+
+function checkConcurrency(n: number | undefined): number {
+  const v = n ?? Math.max(2, availableParallelism() * 2);
+  if (!Number.isInteger(v) || v < 1 || v > 256) throw invalidArgument('--concurrency', 'an integer 1–256', n);
+  return v;
+}
+
+/** Registers the movies and stills the sources hold (pending until standardised). */
+export async function registerSources(
+  atlas: Atlas,
+  sources: readonly string[],
+): Promise<{ movies: number; found: number; added: number; warnings: string[] }> {
+  const plan = await scanSources(sources);
+  let found = 0;
+  let added = 0;
+  atlas.catalog.write(() => {
+    for (const m of plan.movies) {
+      const id = atlas.catalog.upsertMovie(m.spec);
+      found += m.files.length;
+      added += atlas.catalog.addStills(id, m.files);
+    }
+  });
+  return { movies: plan.movies.length, found, added, warnings: plan.warnings };
+}
+
+/** Reads, copies (content-addressed) and standardises one still; never throws for bad input. */
+async function processStill(atlas: Atlas, still: StillRow, options: StandardiseOptions): Promise<StillUpdate> {
+  let original: Buffer;
+  let ext = storedExtension(still.source);
+  // A still already copied in is re-read from the atlas, so re-standardising does not need the source any more.
+  if (still.originalSha256 && still.originalExt && (await atlas.store.has('originals', still.originalSha256, still.originalExt))) {
+    original = await atlas.store.get('originals', still.originalSha256, still.originalExt);
+    ext = still.originalExt;
+  } else {
+    try {
+      original = await readFile(still.source);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      return {
+        id: still.id,
+        status: 'rejected',
+        errorCode: 'IO',
+        error: code === 'ENOENT' ? 'file not found' : `cannot read file: ${describeError(err)}`,
+      };
+    }
+  }
+  const originalSha256 = sha256(original);
+  try {
+    const std = await standardiseImage(original, options);
+    const stdSha256 = sha256(std.png);
+    await atlas.store.put('originals', originalSha256, ext, original);
+    await atlas.store.put('stills', stdSha256, 'png', std.png);
+    return {
+      id: still.id,
+      status: 'ready',
+      originalSha256,
+      originalExt: ext,
+      originalBytes: original.length,
+      originalFormat: std.format,
+      width: std.width,
+      height: std.height,
+      stdSha256,
+    };
+  } catch (err) {
+    if (err instanceof AtlasError && err.code === 'BAD_IMAGE') {
+      return {
+        id: still.id,
+        status: 'rejected',
+        errorCode: err.code,
+        error: err.message,
+        originalSha256,
+        originalExt: ext,
+        originalBytes: original.length,
+      };
+    }
+    // Disk full, permissions on the atlas, ...: the run cannot usefully go on.
+    throw err;
+  }
+}
+
+/**
+ * Standardises every pending still of the atlas to 224×126 PNG. Results are
+ * written back in small transactions as they come, so an interrupted run loses
+ * at most the stills in flight and a re-run picks up the rest.
+ */
+export async function standardiseStills(atlas: Atlas, options: StandardiseStillsOptions = {}): Promise<StandardiseResult> {
+  const concurrency = checkConcurrency(options.concurrency);
+  const started = performance.now();
+  // Parallelism comes from many stills in flight, one libvips thread each.
+  configureSharp();
+  await atlas.store.removeStaleTemp?.();
+  const pending = atlas.catalog.pendingStills();
+  const total = pending.length;
+  const result: StandardiseResult = { processed: 0, ready: 0, rejected: 0, seconds: 0 };
+  let buffer: StillUpdate[] = [];
+  let lastFlush = performance.now();
+  const flush = (): void => {
+    atlas.catalog.applyUpdates(buffer);
+    buffer = [];
+    lastFlush = performance.now();
+  };
+  let next = 0;
+  let fatal: unknown;
+  const worker = async (): Promise<void> => {
+    while (next < total && fatal === undefined && !options.signal?.aborted) {
+      const still = pending[next++];
+      let update: StillUpdate;
+      try {
+        update = await processStill(atlas, still, options.standardise ?? {});
+      } catch (err) {
+        fatal ??= err;
+        return;
+      }
+      buffer.push(update);
+      result.processed++;
+      if (update.status === 'ready') result.ready++;
+      else result.rejected++;
+      if (buffer.length >= 256 || performance.now() - lastFlush > 500) flush();
+      options.onProgress?.({ stage: 'standardise', done: result.processed, total, failed: result.rejected });
+    }
+  };
+  options.onProgress?.({ stage: 'standardise', done: 0, total, failed: 0 });
+  await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(total, 1)) }, worker));
+  flush();
+  result.seconds = (performance.now() - started) / 1000;
+  if (fatal !== undefined) throw fatal;
+  if (options.signal?.aborted) {
+    throw new AtlasError('ABORTED', `stopped after ${result.processed} of ${total} stills; run again to resume`);
+  }
+  return result;
+}
+
+/** Registers what the sources hold, then standardises everything pending. */
+export async function ingestStills(
+  atlas: Atlas,
+  sources: readonly string[],
+  options: IngestOptions = {},
+): Promise<IngestResult> {
+  if (sources.length === 0) throw invalidArgument('SRC', 'at least one folder, file or manifest', '');
+  const runId = atlas.catalog.startRun('ingest', { sources, standardise: options.standardise ?? {} });
+  try {
+    const reg = await registerSources(atlas, sources);
+    const std = await standardiseStills(atlas, options);
+    const result: IngestResult = { ...reg, ...std };
+    atlas.catalog.finishRun(runId, 'done', result);
+    return result;
+  } catch (err) {
+    const aborted = err instanceof AtlasError && err.code === 'ABORTED';
+    atlas.catalog.finishRun(runId, aborted ? 'aborted' : 'failed', {}, describeError(err));
+    throw err;
+  }
+}
