@@ -22,7 +22,7 @@ export interface StandardiseResult {
   seconds: number;
 }
 
-export interface IngestOptions extends StandardiseStillsOptions {}
+export type IngestOptions = StandardiseStillsOptions;
 
 export interface IngestResult extends StandardiseResult {
   movies: number;
