@@ -74,6 +74,10 @@ function identityChange(m: FeatureManifest, id: FeatureIdentity): string | undef
   if ((m.weightsSha256 ?? '') !== (id.weightsSha256 ?? '')) {
     return `weights changed (${(m.weightsSha256 ?? 'none').slice(0, 12)} → ${(id.weightsSha256 ?? 'none').slice(0, 12)})`;
   }
+  // Rows from two layers of one network are different features, even at one width.
+  const before = m.details?.layer;
+  const after = id.details?.layer;
+  if (before !== undefined && after !== undefined && before !== after) return `layer changed ('${before}' → '${after}')`;
   return undefined;
 }
 

@@ -55,6 +55,11 @@ test('a feature set made differently is refused with both values named, unless r
     () => FeatureWriter.open(atlas, { ...ID, preprocess: 'seed' }),
     (e: unknown) => e instanceof AtlasError && /'none' → 'seed'/.test(e.message),
   );
+  FeatureWriter.open(atlas, { ...ID, details: { layer: 'fc7' } }, { redo: true }).close();
+  assert.throws(
+    () => FeatureWriter.open(atlas, { ...ID, details: { layer: 'relu7' } }),
+    (e: unknown) => e instanceof AtlasError && /layer changed \('fc7' → 'relu7'\)/.test(e.message),
+  );
   const w = FeatureWriter.open(atlas, { ...ID, dim: 5 }, { redo: true });
   assert.equal(w.dim, 5);
   assert.throws(() => w.append([1], new Float32Array(3)), /dimension changed mid-run \(5 → 3\)/);
