@@ -1,0 +1,172 @@
+/**
+ * From a safetensors file to an ONNX model file ONNX Runtime can open, cached.
+ *
+ * `<cache>/vgg16/<sha256 of the weights, 32 hex>/` holds:
+ * - `weights.safetensors`: the weights file itself, hard-linked (copied only across
+ *   filesystems), when every tensor is float32 — the graphs point into it, so nothing is
+ *   converted or duplicated;
+ * - or `weights.f32`: the tensors converted to float32 (F16/BF16/F64 files), each at a
+ *   4 KiB-aligned offset;
+ * - `data.json`: which of the two, and what identifies it;
+ * - `vgg16-g<graph version>-<data>-<input>-<preprocess>-<layer>.onnx`: a few-kilobyte
+ *   graph per variant asked for.
+ * Keyed by the weights' sha256 and the graph version, so a second run only checks that
+ * these files are still there.
+ */
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { GRAPH_VERSION, buildVgg16Model, type GraphTensor, type InputForm, type Preprocess } from './graph.js';
+import { placeFile, placedFileValid, readJson, writeFileAtomic, type PlacedFile } from './model-files.js';
+import { readSafetensorsHeader, readTensorF32, type SafetensorsFile } from './safetensors.js';
+import { DEFAULT_LAYER, layerShape, resolveVgg16Weights, type Vgg16Naming, type Vgg16Weights } from './weights.js';
+
+interface DataManifest {
+  version: 1;
+  sha256: string;
+  /** 'safetensors': the weights file as is; 'f32': converted to float32. */
+  kind: 'safetensors' | 'f32';
+  placed: PlacedFile;
+  /** For 'f32': where each source tensor (by its name in the weights file) lies. */
+  tensors?: Record<string, { offset: number; length: number }>;
+}
+
+export interface BuiltModel {
+  /** The ONNX model file to open. */
+  modelPath: string;
+  naming: Vgg16Naming;
+  /** dtype of the weights in the file (F32, F16, BF16, F64; 'mixed' if several). */
+  dtype: string;
+  /** How the weights reached the model folder. */
+  data: 'link' | 'copy' | 'converted';
+  layer: string;
+  /** Floats per still at the output. */
+  dim: number;
+  input: InputForm;
+  /** Whether this call wrote the graph (false: it came from the cache). */
+  built: boolean;
+}
+
+export interface BuildOptions {
+  /** Default 'fc7'. */
+  layer?: string;
+  /** Default 'imagenet'. */
+  preprocess?: Preprocess;
+  /** Default 'u8'. */
+  input?: InputForm;
+}
+
+const ALIGN = 4096;
+
+/**
+ * Validates the weights file's header (names, shapes, dtypes — before reading any
+ * weight), then returns a cached graph for it or writes one.
+ */
+export function prepareBuiltModel(weightsPath: string, sha256: string, opts: BuildOptions, cacheRoot: string): BuiltModel {
+  const layer = opts.layer ?? DEFAULT_LAYER;
+  const input = opts.input ?? 'u8';
+  const preprocess = opts.preprocess ?? 'imagenet';
+  const file = readSafetensorsHeader(weightsPath);
+  const weights = resolveVgg16Weights(file, layer);
+  const dtypes = new Set(weights.tensors.map((t) => t.tensor.dtype));
+  const dtype = dtypes.size === 1 ? [...dtypes][0] : 'mixed';
+
+  const dir = join(cacheRoot, 'vgg16', sha256.slice(0, 32));
+  mkdirSync(dir, { recursive: true });
+  const manifestPath = join(dir, 'data.json');
+  let manifest = readJson<DataManifest>(manifestPath);
+  const usable =
+    manifest?.version === 1 &&
+    manifest.sha256 === sha256 &&
+    placedFileValid(dir, manifest.placed) &&
+    (manifest.kind === 'safetensors' || weights.tensors.every((t) => manifest?.tensors?.[t.tensor.name]));
+  if (!usable) {
+    manifest = dtype === 'F32' ? { version: 1, sha256, kind: 'safetensors', placed: placeFile(weightsPath, dir, 'weights.safetensors') } : writeConverted(file, sha256, dir, layer);
+    writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
+  }
+  const m = manifest!;
+  const graphWeights = new Map<string, GraphTensor>();
+  for (const t of weights.tensors) {
+    const where = m.kind === 'safetensors' ? { offset: t.tensor.offset, length: t.tensor.byteLength } : m.tensors![t.tensor.name];
+    graphWeights.set(t.key, { dims: t.dims, source: { kind: 'external', location: m.placed.name, offset: where.offset, length: where.length } });
+  }
+  const name = `vgg16-g${GRAPH_VERSION}-${m.kind}-${input}-${input === 'u8' ? preprocess : 'raw'}-${layer}.onnx`;
+  const modelPath = join(dir, name);
+  let built = false;
+  if (!existsSync(modelPath)) {
+    writeFileAtomic(modelPath, buildVgg16Model({ layer, preprocess, input, weights: graphWeights }));
+    built = true;
+  }
+  return {
+    modelPath,
+    naming: weights.naming,
+    dtype,
+    data: m.kind === 'f32' ? 'converted' : m.placed.mode,
+    layer,
+    dim: layerShape(layer).reduce((a, b) => a * b, 1),
+    input,
+    built,
+  };
+}
+
+/**
+ * Converts the file's VGG-16 tensors to float32 into `weights.f32` (for F16, BF16, F64
+ * files), as many layers as the file has, so that every later layer choice can use it.
+ */
+function writeConverted(file: SafetensorsFile, sha256: string, dir: string, layer: string): DataManifest {
+  let all: Vgg16Weights;
+  try {
+    all = resolveVgg16Weights(file, 'fc8');
+  } catch {
+    all = resolveVgg16Weights(file, layer);
+  }
+  const name = 'weights.f32';
+  const dest = join(dir, name);
+  const tmp = `${dest}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+  const tensors: Record<string, { offset: number; length: number }> = {};
+  const fd = openSync(tmp, 'w');
+  try {
+    let offset = 0;
+    let scratch = new Float32Array(0);
+    for (const t of all.tensors) {
+      offset = Math.ceil(offset / ALIGN) * ALIGN;
+      if (scratch.length < t.tensor.elements) scratch = new Float32Array(t.tensor.elements);
+      const data = readTensorF32(file, t.tensor.name, scratch.subarray(0, t.tensor.elements));
+      const bytes = new Uint8Array(data.buffer, data.byteOffset, t.tensor.elements * 4);
+      let done = 0;
+      while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done, offset + done);
+      tensors[t.tensor.name] = { offset, length: bytes.length };
+      offset += bytes.length;
+    }
+    closeSync(fd);
+    renameSync(tmp, dest);
+  } catch (err) {
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  const st = statSync(dest);
+  return { version: 1, sha256, kind: 'f32', placed: { name, mode: 'copy', size: st.size, mtimeMs: st.mtimeMs }, tensors };
+}
+
+/**
+ * Writes VGG-16 from a safetensors file as a self-contained ONNX model (weights inline,
+ * converted to float32), for other tools or for `--weights model.onnx`. Default input
+ * form 'f32' (`input`, `[N,3,224,224]`, already normalised), as a PyTorch export has.
+ * Holds the weights in memory twice while encoding (≈ 1.1 GB for VGG-16).
+ */
+export function exportVgg16Onnx(weightsPath: string, outPath: string, opts: BuildOptions = {}): { naming: Vgg16Naming; layer: string } {
+  const layer = opts.layer ?? DEFAULT_LAYER;
+  const file = readSafetensorsHeader(weightsPath);
+  const weights = resolveVgg16Weights(file, layer);
+  const graphWeights = new Map<string, GraphTensor>();
+  for (const t of weights.tensors) {
+    const data = readTensorF32(file, t.tensor.name);
+    graphWeights.set(t.key, { dims: t.dims, source: { kind: 'inline', bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) } });
+  }
+  writeFileAtomic(outPath, buildVgg16Model({ layer, preprocess: opts.preprocess, input: opts.input ?? 'f32', weights: graphWeights }));
+  return { naming: weights.naming, layer };
+}
