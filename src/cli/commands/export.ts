@@ -1,0 +1,30 @@
+import type { Command } from 'commander';
+import { openAtlas } from '../../atlas/atlas.js';
+import { EXPORT_FORMATS, exportFeatures, type ExportFormat } from '../../export/features.js';
+import { atlasFeatureSource } from '../../export/source.js';
+import { choiceArg } from '../args.js';
+import type { Run } from '../main.js';
+
+export function registerExport(program: Command, run: Run): void {
+  const exp = program.command('export').description('export atlas data for notebooks (npy, HDF5, Parquet, CSV, JSON)');
+  exp
+    .command('features')
+    .description('export a feature matrix with its still ids and movies')
+    .requiredOption('--atlas <dir>', 'atlas directory')
+    .option('--model <id>', 'which features', 'vgg16')
+    .requiredOption('--format <fmt>', Object.keys(EXPORT_FORMATS).join('|'), choiceArg('--format', Object.keys(EXPORT_FORMATS) as ExportFormat[]))
+    .requiredOption('--out <file>', 'output file')
+    .option('--json', 'machine-readable output')
+    .action((o: { atlas: string; model: string; format: ExportFormat; out: string; json?: boolean }) =>
+      run(o, async (ctx) => {
+        const atlas = openAtlas(o.atlas, { readonly: true });
+        try {
+          const source = atlasFeatureSource(atlas, o.model);
+          const r = await exportFeatures(source, o.format, o.out, { onProgress: ctx.progress.callback, signal: ctx.signal });
+          ctx.result({ command: 'export features', ...r }, `wrote ${r.rows} × ${r.dim} ${o.model} features to ${r.path} (${(r.bytes / 1e6).toFixed(1)} MB, ${r.format})`);
+        } finally {
+          atlas.close();
+        }
+      }),
+    );
+}

@@ -1,0 +1,100 @@
+import type { Command } from 'commander';
+import { openAtlas } from '../../atlas/atlas.js';
+import { FITS, type FitMode } from '../../imaging/standardise.js';
+import { ingestStills, standardiseStills } from '../../sources/ingest.js';
+import { choiceArg, intArg, numberArg } from '../args.js';
+import type { CliContext } from '../context.js';
+import type { Run } from '../main.js';
+
+interface StdFlags {
+  atlas: string;
+  fit: FitMode;
+  maxPixels: number;
+  concurrency?: number;
+  json?: boolean;
+}
+
+function standardiseOptions(o: StdFlags) {
+  return { fit: o.fit, maxPixels: o.maxPixels * 1e6 };
+}
+
+function addStdOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--fit <mode>',
+      `how to reach 16:9: ${Object.keys(FITS).join('|')}`,
+      choiceArg('--fit', Object.keys(FITS) as FitMode[]),
+      'letterbox',
+    )
+    .option(
+      '--max-pixels <MP>',
+      'reject images larger than this many megapixels',
+      numberArg('--max-pixels', 0.001, 10000),
+      100,
+    )
+    .option('--concurrency <n>', 'stills processed at once (default: 2 × cores)', intArg('--concurrency', 1, 256))
+    .option('--json', 'machine-readable output (JSON lines)');
+}
+
+function summary(r: { ready: number; rejected: number; processed: number; seconds: number }): string {
+  const rate = r.seconds > 0 ? (r.processed / r.seconds).toFixed(1) : '–';
+  return `${r.processed} processed in ${r.seconds.toFixed(1)} s (${rate} stills/s): ${r.ready} standardised, ${r.rejected} rejected`;
+}
+
+export function registerIngest(program: Command, run: Run): void {
+  addStdOptions(
+    program
+      .command('ingest')
+      .description(
+        'add stills to an atlas (folders of `Title (Year)` movie folders, or a movies.csv/json manifest) and standardise them to 224×126',
+      )
+      .argument('<src...>', 'folders, still files or manifests')
+      .requiredOption('--atlas <dir>', 'atlas directory (created if missing)'),
+  ).action((src: string[], o: StdFlags) =>
+    run(o, async (ctx: CliContext) => {
+      const atlas = openAtlas(o.atlas, { create: true });
+      try {
+        const r = await ingestStills(atlas, src, {
+          concurrency: o.concurrency,
+          standardise: standardiseOptions(o),
+          onProgress: ctx.progress.callback,
+          signal: ctx.signal,
+        });
+        for (const w of r.warnings) ctx.say(`warning: ${w}`);
+        ctx.result(
+          { command: 'ingest', atlas: atlas.paths.root, ...r },
+          `${r.movies} movies, ${r.found} stills found (${r.added} new). ${summary(r)}.` +
+            (r.rejected > 0 ? `\nSee the rejected files and why: filmatlas status --atlas ${o.atlas}` : ''),
+        );
+      } finally {
+        atlas.close();
+      }
+    }),
+  );
+
+  addStdOptions(
+    program
+      .command('standardise')
+      .description('standardise pending stills again (e.g. with another --fit, using --redo)')
+      .requiredOption('--atlas <dir>', 'atlas directory')
+      .option('--redo', 'standardise every still again, not only pending ones')
+      .option('--retry-rejected', 'try rejected stills again'),
+  ).action((o: StdFlags & { redo?: boolean; retryRejected?: boolean }) =>
+    run(o, async (ctx) => {
+      const atlas = openAtlas(o.atlas);
+      try {
+        if (o.redo) atlas.catalog.resetStills('all');
+        else if (o.retryRejected) atlas.catalog.resetStills('rejected');
+        const r = await standardiseStills(atlas, {
+          concurrency: o.concurrency,
+          standardise: standardiseOptions(o),
+          onProgress: ctx.progress.callback,
+          signal: ctx.signal,
+        });
+        ctx.result({ command: 'standardise', atlas: atlas.paths.root, ...r }, summary(r) + '.');
+      } finally {
+        atlas.close();
+      }
+    }),
+  );
+}

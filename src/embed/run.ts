@@ -1,0 +1,139 @@
+import sharp from 'sharp';
+import type { Atlas } from '../atlas/atlas.js';
+import type { StillRow } from '../catalog/catalog.js';
+import { AtlasError, describeError, invalidArgument, unknownChoice } from '../errors.js';
+import { STILL_HEIGHT, STILL_WIDTH } from '../imaging/standardise.js';
+import type { RawImage, StageOptions } from '../types.js';
+import type { EmbedderOptions } from './embedder.js';
+import { FeatureWriter } from './features.js';
+import { EMBEDDERS } from './registry.js';
+
+export interface EmbedOptions extends StageOptions, EmbedderOptions {
+  /** Embedder id: one of EMBEDDERS. */
+  model: string;
+  /** Stills per inference batch. Default: the embedder's own (vgg16 8, color 64); 1–1024. */
+  batch?: number;
+  /** Recompute every still, discarding the stored features of this model. Default false. */
+  redo?: boolean;
+}
+
+export interface EmbedResult {
+  model: string;
+  dim: number;
+  /** Stills embedded by this run. */
+  embedded: number;
+  /** Stills that could not be embedded (recorded with their reason). */
+  failed: number;
+  /** Ready stills already embedded before this run. */
+  skipped: number;
+  /** Rows in the feature matrix now. */
+  rows: number;
+  seconds: number;
+  /** Stills per second over this run. */
+  rate: number;
+}
+
+/** Decodes one standardised still from the atlas to 224×126 RGB. */
+export async function loadStill(atlas: Atlas, still: Pick<StillRow, 'id' | 'stdSha256'>): Promise<RawImage> {
+  if (!still.stdSha256) throw new AtlasError('STATE', `still ${still.id} is not standardised`);
+  const png = await atlas.store.get('stills', still.stdSha256, 'png');
+  const { data, info } = await sharp(png).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  if (info.width !== STILL_WIDTH || info.height !== STILL_HEIGHT || info.channels !== 3) {
+    throw new AtlasError(
+      'STATE',
+      `standardised still ${still.id} is ${info.width}×${info.height}×${info.channels}, expected ${STILL_WIDTH}×${STILL_HEIGHT}×3`,
+      { suggestion: 'run `filmatlas standardise --redo`' },
+    );
+  }
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
+}
+
+interface DecodedBatch {
+  ok: { still: StillRow; image: RawImage }[];
+  failed: { stillId: number; error: string }[];
+}
+
+async function decodeBatch(atlas: Atlas, stills: readonly StillRow[]): Promise<DecodedBatch> {
+  const settled = await Promise.allSettled(stills.map((s) => loadStill(atlas, s)));
+  const out: DecodedBatch = { ok: [], failed: [] };
+  settled.forEach((r, i) => {
+    if (r.status === 'fulfilled') out.ok.push({ still: stills[i], image: r.value });
+    else out.failed.push({ stillId: stills[i].id, error: `cannot decode standardised still: ${describeError(r.reason)}` });
+  });
+  return out;
+}
+
+/**
+ * Embeds every standardised still that the model has not embedded yet, streaming:
+ * decode batch k+1 while batch k runs through the model, append each batch's rows
+ * to the feature matrix as it completes. Memory holds two batches, never the
+ * collection; an interrupted run resumes with only the missing stills.
+ */
+export async function embedStills(atlas: Atlas, options: EmbedOptions): Promise<EmbedResult> {
+  const entry = EMBEDDERS[options.model];
+  if (!entry) throw unknownChoice('model', options.model, Object.keys(EMBEDDERS));
+  const batch = options.batch ?? entry.defaultBatch;
+  if (!Number.isInteger(batch) || batch < 1 || batch > 1024) throw invalidArgument('--batch', 'an integer 1–1024', options.batch);
+  const started = performance.now();
+  const embedder = await entry.create(options);
+  const runId = atlas.catalog.startRun('embed', { model: options.model, batch, preprocess: embedder.preprocess });
+  let writer: FeatureWriter | undefined;
+  const result: EmbedResult = { model: embedder.id, dim: embedder.dim, embedded: 0, failed: 0, skipped: 0, rows: 0, seconds: 0, rate: 0 };
+  try {
+    writer = FeatureWriter.open(
+      atlas,
+      { model: embedder.id, dim: embedder.dim, preprocess: embedder.preprocess, weightsSha256: embedder.weightsSha256, details: embedder.details },
+      { redo: options.redo },
+    );
+    const done = writer.stillIds();
+    const ready = atlas.catalog.stills('ready');
+    const todo = ready.filter((s) => !done.has(s.id));
+    result.skipped = ready.length - todo.length;
+    const total = todo.length;
+    const out = new Float32Array(batch * embedder.dim);
+    options.onProgress?.({ stage: `embed ${embedder.id}`, done: 0, total, failed: 0 });
+    let next: Promise<DecodedBatch> | undefined = total > 0 ? decodeBatch(atlas, todo.slice(0, batch)) : undefined;
+    for (let start = 0; start < total; start += batch) {
+      if (options.signal?.aborted) break;
+      const decoded = await next!;
+      const nextStart = start + batch;
+      next = nextStart < total ? decodeBatch(atlas, todo.slice(nextStart, nextStart + batch)) : undefined;
+      const ids = decoded.ok.map((d) => d.still.id);
+      const failures = [...decoded.failed];
+      if (decoded.ok.length > 0) {
+        const rows = out.subarray(0, decoded.ok.length * embedder.dim);
+        try {
+          await embedder.embed(
+            decoded.ok.map((d) => d.image),
+            rows,
+          );
+          writer.append(ids, rows);
+          atlas.catalog.clearEmbedErrors(embedder.id, ids);
+          result.embedded += ids.length;
+        } catch (err) {
+          if (err instanceof AtlasError && err.code === 'STATE') throw err;
+          for (const id of ids) failures.push({ stillId: id, error: `model failed on this batch: ${describeError(err)}` });
+        }
+      }
+      atlas.catalog.recordEmbedErrors(embedder.id, failures);
+      result.failed += failures.length;
+      options.onProgress?.({ stage: `embed ${embedder.id}`, done: Math.min(total, start + batch), total, failed: result.failed });
+    }
+    if (next) await next.catch(() => undefined);
+    result.rows = writer.rows;
+    result.seconds = (performance.now() - started) / 1000;
+    result.rate = result.seconds > 0 ? result.embedded / result.seconds : 0;
+    if (options.signal?.aborted) {
+      atlas.catalog.finishRun(runId, 'aborted', result);
+      throw new AtlasError('ABORTED', `stopped after ${result.embedded} of ${total} stills; run again to resume`);
+    }
+    atlas.catalog.finishRun(runId, 'done', result);
+    return result;
+  } catch (err) {
+    if (!(err instanceof AtlasError && err.code === 'ABORTED')) atlas.catalog.finishRun(runId, 'failed', result, describeError(err));
+    throw err;
+  } finally {
+    writer?.close();
+    await embedder.close();
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Film Atlas as a library. The `filmatlas` CLI is a thin layer over exactly these
+ * functions, so anything the CLI does can be scripted from TypeScript:
+ *
+ * ```ts
+ * import { openAtlas, ingestStills, embedStills, exportFeatures, atlasFeatureSource } from 'filmatlas';
+ * const atlas = openAtlas('./atlas', { create: true });
+ * await ingestStills(atlas, ['./stills']);
+ * await embedStills(atlas, { model: 'color' });
+ * await exportFeatures(atlasFeatureSource(atlas, 'color'), 'npy', 'color.npy');
+ * atlas.close();
+ * ```
+ */
+export * from './errors.js';
+export type * from './types.js';
+
+export { openAtlas, atlasPaths, type Atlas, type AtlasPaths, type OpenAtlasOptions } from './atlas/atlas.js';
+export {
+  Catalog,
+  movieLabel,
+  movieSlug,
+  type CatalogCounts,
+  type MovieRow,
+  type MovieSpec,
+  type StillRow,
+  type StillStatus,
+  type StillUpdate,
+} from './catalog/catalog.js';
+export { LocalBlobStore, type BlobKind, type BlobStore } from './store/blobs.js';
+export { atlasStatus, type AtlasStatus, type RejectedStill } from './status.js';
+
+export { scanSources, naturalCompare, parseMovieFolderName, STILL_EXTENSIONS, type SourcePlan } from './sources/scan.js';
+export { parseCsv, toCsv } from './sources/csv.js';
+export {
+  ingestStills,
+  registerSources,
+  standardiseStills,
+  type IngestOptions,
+  type IngestResult,
+  type StandardiseResult,
+  type StandardiseStillsOptions,
+} from './sources/ingest.js';
+export * from './sources/sample.js';
+export { writeHostileFiles, type HostileCase } from './sources/hostile.js';
+
+export {
+  standardiseImage,
+  stillGeometry,
+  encodeRgbPng,
+  configureSharp,
+  FITS,
+  STILL_WIDTH,
+  STILL_HEIGHT,
+  type FitMode,
+  type StandardiseOptions,
+  type StandardisedStill,
+} from './imaging/standardise.js';
+export { srgbToLab, srgbToHsl, labToSrgb, toHex } from './imaging/colour.js';
+
+export type { Embedder, EmbedderEntry, EmbedderOptions } from './embed/embedder.js';
+export { EMBEDDERS } from './embed/registry.js';
+export { embedStills, loadStill, type EmbedOptions, type EmbedResult } from './embed/run.js';
+export { colorFeatures, createColorEmbedder, COLOR_DIM } from './embed/color.js';
+export { FeatureReader, FeatureWriter, featureDir, type FeatureManifest } from './embed/features.js';
+export { MODELS, pullModel, findCachedModel, type PullOptions, type PullResult } from './embed/pull.js';
+export { cacheDir, modelCacheDir } from './embed/cache.js';
+export { createVgg16Embedder } from './embed/vgg16/embedder.js';
+
+export {
+  exportFeatures,
+  EXPORT_FORMATS,
+  type ExportFormat,
+  type ExportOptions,
+  type ExportResult,
+  type FeatureSource,
+} from './export/features.js';
+export { atlasFeatureSource } from './export/source.js';
