@@ -1,0 +1,126 @@
+/**
+ * `npm run bench:standardise`: stills/s for a whole `filmatlas ingest` (scan, sha256,
+ * copy originals into the atlas, standardise to 224×126 PNG, catalogue) over the
+ * anchor set of 500 JPEGs of 500×213 and 100 of 1920×800, next to the original
+ * analysis's PIL code on the same files in the same run, and the ratio.
+ *
+ *   npm run bench:standardise [-- --rounds 3] [--json]
+ *
+ * The images come from ../shared/anchors/gen_images.py (Debian python3-pil/numpy),
+ * generated once into bench/out/anchor-img. Figures only: nothing passes or fails on time.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { openAtlas } from '../src/atlas/atlas.js';
+import { ingestStills } from '../src/sources/ingest.js';
+
+const args = process.argv.slice(2);
+const rounds = Number(args[args.indexOf('--rounds') + 1] ?? 0) || 3;
+const json = args.includes('--json');
+const python = '/usr/bin/python3';
+const anchors = resolve(import.meta.dirname, '../../shared/anchors');
+const imagesRoot = resolve(import.meta.dirname, 'out/anchor-img');
+
+function pythonJson(
+  script: string,
+  argv: string[],
+  env: Record<string, string> = {},
+): Record<string, unknown> {
+  const r = spawnSync(python, [join(anchors, script), ...argv], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
+  if (r.status !== 0)
+    throw new Error(`${script} failed (exit ${r.status}): ${r.stderr.trim().split('\n').pop()}`);
+  const last = r.stdout.trim().split('\n').pop() ?? '';
+  return last.startsWith('{') ? (JSON.parse(last) as Record<string, unknown>) : {};
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+if (!existsSync(join(imagesRoot, 'img/large'))) {
+  mkdirSync(imagesRoot, { recursive: true });
+  process.stderr.write(`generating the anchor images into ${imagesRoot} …\n`);
+  pythonJson('gen_images.py', [], { ANCHOR_OUT: imagesRoot });
+}
+
+async function ingestRate(dir: string): Promise<{ rate: number; ready: number; rejected: number }> {
+  const atlasDir = mkdtempSync(join(tmpdir(), 'bench-std-'));
+  try {
+    const atlas = openAtlas(atlasDir, { create: true });
+    try {
+      const t0 = performance.now();
+      const r = await ingestStills(atlas, [dir]);
+      const seconds = (performance.now() - t0) / 1000;
+      return { rate: r.found / seconds, ready: r.ready, rejected: r.rejected };
+    } finally {
+      atlas.close();
+    }
+  } finally {
+    rmSync(atlasDir, { recursive: true, force: true });
+  }
+}
+
+function pilRate(dir: string): number {
+  const out = mkdtempSync(join(tmpdir(), 'bench-pil-'));
+  try {
+    return pythonJson('pil_standardise.py', [dir, out]).img_s as number;
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+const rows: { set: string; files: number; filmatlas: number; pil: number; ratio: number }[] = [];
+for (const set of ['small', 'large']) {
+  const dir = join(imagesRoot, 'img', set);
+  const files = readdirSync(dir).filter((f) => f.endsWith('.jpg')).length;
+  await ingestRate(dir); // warm-up: page cache, sharp's first-use costs
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const res = await ingestRate(dir);
+    if (res.ready !== files)
+      throw new Error(`${set}: ${res.ready}/${files} standardised, ${res.rejected} rejected`);
+    ours.push(res.rate);
+    theirs.push(pilRate(dir));
+  }
+  const row = {
+    set,
+    files,
+    filmatlas: median(ours),
+    pil: median(theirs),
+    ratio: median(ours) / median(theirs),
+  };
+  rows.push(row);
+}
+// The whole anchor set (600 files) as one collection: total time on each side.
+const totalFiles = rows.reduce((s, r) => s + r.files, 0);
+const oursAll = totalFiles / rows.reduce((s, r) => s + r.files / r.filmatlas, 0);
+const pilAll = totalFiles / rows.reduce((s, r) => s + r.files / r.pil, 0);
+
+if (json) {
+  console.log(
+    JSON.stringify({
+      bench: 'standardise',
+      cores: cpus().length,
+      rounds,
+      rows,
+      all: { files: totalFiles, filmatlas: oursAll, pil: pilAll, ratio: oursAll / pilAll },
+    }),
+  );
+} else {
+  console.log(`ingest + standardise to 224×126 PNG, ${cpus().length} cores, median of ${rounds} rounds`);
+  console.log('set                         files  filmatlas ingest   PIL (original)   ratio');
+  const line = (name: string, files: number, a: number, b: number) =>
+    console.log(
+      `${name.padEnd(27)} ${String(files).padStart(5)}  ${a.toFixed(1).padStart(9)} stills/s ${b.toFixed(1).padStart(9)} stills/s  ${(a / b).toFixed(2)}×`,
+    );
+  for (const r of rows)
+    line(r.set === 'small' ? '500×213 JPEG' : '1920×800 JPEG', r.files, r.filmatlas, r.pil);
+  line('all (time-weighted)', totalFiles, oursAll, pilAll);
+}
