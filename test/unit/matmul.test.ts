@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { matmul, releaseMatmulSessions } from '../../src/linalg/matmul.js';
+import { matmul, releaseMatmulSessions } from '../../src/numeric/matmul.js';
 import { Random } from '../../src/numeric/random.js';
 
 after(() => releaseMatmulSessions());
