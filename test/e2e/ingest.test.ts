@@ -79,6 +79,9 @@ test('wrong arguments fail with a message naming the option and value', async ()
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--movies/);
   assert.match(r.stderr, /spoons/);
+  const fam = await cli(['sample', join(dir, 's'), '--families', 'noir,plaid']);
+  assert.equal(fam.code, 2);
+  assert.match(fam.stderr, /unknown look family 'plaid'/);
   const fit = await cli(['ingest', dir, '--atlas', join(dir, 'a'), '--fit', 'squash']);
   assert.equal(fit.code, 2);
   assert.match(fit.stderr, /--fit/);
