@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { COLOR_DIM, colorFeatures, contentRows } from '../../src/embed/color.js';
+import { COLOR_DIM, colorFeatures, contentRows, labF } from '../../src/embed/color.js';
 import { labToSrgb, srgbToHsl, srgbToLab } from '../../src/imaging/colour.js';
 import type { RawImage } from '../../src/types.js';
 
 function solid(r: number, g: number, b: number, w = 224, h = 126, bars = 0): RawImage {
   const data = new Uint8Array(w * h * 3);
-  for (let y = bars; y < h - bars; y++)
-    for (let x = 0; x < w; x++) data.set([r, g, b], (y * w + x) * 3);
+  for (let y = bars; y < h - bars; y++) for (let x = 0; x < w; x++) data.set([r, g, b], (y * w + x) * 3);
   return { data, width: w, height: h, channels: 3 };
 }
 
@@ -67,4 +66,13 @@ test('an all-black still keeps all rows and gives finite features', () => {
   colorFeatures(solid(0, 0, 0), out);
   assert.ok(out.every((v) => Number.isFinite(v)));
   close(out[192], 0, 1e-6, 'mean L');
+});
+
+test('the tabled cube root of CIELAB f(t) stays within 2e-6 of Math.cbrt, and is linear below ε', () => {
+  let worst = 0;
+  for (let t = 0.008857; t < 1.2; t += 3.7e-5)
+    worst = Math.max(worst, Math.abs(labF(t) - Math.cbrt(t)) / Math.cbrt(t));
+  assert.ok(worst < 2e-6, `worst relative error ${worst}`);
+  assert.equal(labF(0), 16 / 116);
+  assert.equal(labF(8), 2);
 });
