@@ -15,6 +15,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import type { Atlas } from '../atlas/atlas.js';
+import { takePidLock } from '../store/lock.js';
 import { AtlasError } from '../errors.js';
 
 /** What a feature matrix is and how it was made (features/<model>/manifest.json). */
@@ -77,7 +78,8 @@ function identityChange(m: FeatureManifest, id: FeatureIdentity): string | undef
   // Rows from two layers of one network are different features, even at one width.
   const before = m.details?.layer;
   const after = id.details?.layer;
-  if (before !== undefined && after !== undefined && before !== after) return `layer changed ('${before}' → '${after}')`;
+  if (before !== undefined && after !== undefined && before !== after)
+    return `layer changed ('${before}' → '${after}')`;
   return undefined;
 }
 
@@ -103,7 +105,8 @@ export class FeatureWriter {
     this.idsFd = openSync(join(dir, manifest.ids), 'a+');
     // Cut rows a crash left past the manifest's count.
     const rowBytes = manifest.dim * 4;
-    if (fstatSync(this.matrixFd).size !== manifest.rows * rowBytes) ftruncateSync(this.matrixFd, manifest.rows * rowBytes);
+    if (fstatSync(this.matrixFd).size !== manifest.rows * rowBytes)
+      ftruncateSync(this.matrixFd, manifest.rows * rowBytes);
     if (fstatSync(this.idsFd).size !== manifest.rows * 4) ftruncateSync(this.idsFd, manifest.rows * 4);
   }
 
@@ -116,7 +119,18 @@ export class FeatureWriter {
     const dir = featureDir(atlas, identity.model);
     mkdirSync(dir, { recursive: true });
     const lockPath = join(dir, 'lock');
-    takeLock(lockPath, identity.model);
+    takePidLock(
+      lockPath,
+      (pid) =>
+        new AtlasError(
+          'STATE',
+          `another process (pid ${pid}) is embedding '${identity.model}' into this atlas`,
+          {
+            value: lockPath,
+            suggestion: 'wait for it to finish',
+          },
+        ),
+    );
     try {
       let m = readManifest(dir);
       if (m && options.redo) {
@@ -127,10 +141,14 @@ export class FeatureWriter {
       if (m) {
         const change = identityChange(m, identity);
         if (change) {
-          throw new AtlasError('STATE', `features '${identity.model}' in this atlas were made differently: ${change}`, {
-            value: identity.model,
-            suggestion: 'add --redo to recompute them all, or export the old ones first',
-          });
+          throw new AtlasError(
+            'STATE',
+            `features '${identity.model}' in this atlas were made differently: ${change}`,
+            {
+              value: identity.model,
+              suggestion: 'add --redo to recompute them all, or export the old ones first',
+            },
+          );
         }
       } else {
         const now = new Date().toISOString();
@@ -176,13 +194,20 @@ export class FeatureWriter {
   append(ids: readonly number[], data: Float32Array): void {
     const dim = this.manifest.dim;
     if (data.length !== ids.length * dim) {
-      throw new AtlasError('STATE', `feature dimension changed mid-run (${dim} → ${data.length / Math.max(1, ids.length)})`);
+      throw new AtlasError(
+        'STATE',
+        `feature dimension changed mid-run (${dim} → ${data.length / Math.max(1, ids.length)})`,
+      );
     }
     if (ids.length === 0) return;
     const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     writeAll(this.matrixFd, bytes);
     writeAll(this.idsFd, Buffer.from(Uint32Array.from(ids).buffer));
-    this.manifest = { ...this.manifest, rows: this.manifest.rows + ids.length, updatedAt: new Date().toISOString() };
+    this.manifest = {
+      ...this.manifest,
+      rows: this.manifest.rows + ids.length,
+      updatedAt: new Date().toISOString(),
+    };
     writeManifest(this.dir, this.manifest);
   }
 
@@ -198,32 +223,6 @@ export class FeatureWriter {
 function writeAll(fd: number, buf: Buffer): void {
   let off = 0;
   while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-}
-
-function takeLock(path: string, model: string): void {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(path, String(process.pid), { flag: 'wx' });
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number(readFileSync(path, 'utf8'));
-      let alive = false;
-      try {
-        process.kill(pid, 0);
-        alive = true;
-      } catch (e) {
-        alive = (e as NodeJS.ErrnoException).code === 'EPERM';
-      }
-      if (alive && pid !== process.pid) {
-        throw new AtlasError('STATE', `another process (pid ${pid}) is embedding '${model}' into this atlas`, {
-          value: path,
-          suggestion: 'wait for it to finish',
-        });
-      }
-      rmSync(path, { force: true }); // left by a process that died
-    }
-  }
 }
 
 function readIds(dir: string, m: FeatureManifest): Uint32Array {
@@ -293,7 +292,8 @@ export class FeatureReader {
       let off = 0;
       while (off < buf.length) {
         const n = readSync(fd, buf, off, buf.length - off, start * this.dim * 4 + off);
-        if (n === 0) throw new AtlasError('ATLAS', `feature matrix ${this.dir} is shorter than its manifest says`);
+        if (n === 0)
+          throw new AtlasError('ATLAS', `feature matrix ${this.dir} is shorter than its manifest says`);
         off += n;
       }
     } finally {

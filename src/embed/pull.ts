@@ -1,8 +1,18 @@
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { takePidLock } from '../store/lock.js';
 import { AtlasError, describeError, invalidArgument, throwIfAborted, unknownChoice } from '../errors.js';
 import type { ProgressCallback } from '../types.js';
 import { modelCacheDir } from './cache.js';
@@ -129,7 +139,16 @@ export async function pullModel(name: string, opts: PullOptions = {}): Promise<P
 
   throwIfAborted(opts.signal);
   const lockPath = `${target}.lock`;
-  takeLock(lockPath, name);
+  // One pull per model file at a time: a second process would interleave writes into the same part.
+  takePidLock(
+    lockPath,
+    (pid) =>
+      new AtlasError('STATE', `another process (pid ${pid}) is downloading the ${name} weights`, {
+        value: lockPath,
+        suggestion: 'wait for it to finish',
+      }),
+    { sameProcessHolds: true },
+  );
   try {
     const dl = await download(name, url, part, {
       fetchImpl: opts.fetchImpl ?? fetch,
@@ -148,7 +167,7 @@ export async function pullModel(name: string, opts: PullOptions = {}): Promise<P
         rmSync(part, { force: true });
         throw new AtlasError(
           'CHECKSUM',
-          `the downloaded ${name} weights do not match their checksum: expected sha256 ${want} (${verified === 'pinned' ? 'pinned' : "announced by the server"}) but got ${dl.sha256} (${dl.bytes} bytes); the download was deleted`,
+          `the downloaded ${name} weights do not match their checksum: expected sha256 ${want} (${verified === 'pinned' ? 'pinned' : 'announced by the server'}) but got ${dl.sha256} (${dl.bytes} bytes); the download was deleted`,
           {
             value: url,
             suggestion:
@@ -160,9 +179,22 @@ export async function pullModel(name: string, opts: PullOptions = {}): Promise<P
       }
     }
     renameSync(part, target);
-    const record: CacheRecord = { sha256: dl.sha256, bytes: dl.bytes, verified, url, downloadedAt: new Date().toISOString() };
+    const record: CacheRecord = {
+      sha256: dl.sha256,
+      bytes: dl.bytes,
+      verified,
+      url,
+      downloadedAt: new Date().toISOString(),
+    };
     writeFileSync(recordPath, JSON.stringify(record, null, 2) + '\n');
-    return { path: target, bytes: dl.bytes, sha256: dl.sha256, verified, resumed: dl.resumed, alreadyCached: false };
+    return {
+      path: target,
+      bytes: dl.bytes,
+      sha256: dl.sha256,
+      verified,
+      resumed: dl.resumed,
+      alreadyCached: false,
+    };
   } finally {
     rmSync(lockPath, { force: true });
   }
@@ -211,7 +243,10 @@ async function checkCached(
     throw new AtlasError(
       'CHECKSUM',
       `the cached weights ${target} have sha256 ${record.sha256}, not the expected ${expected}`,
-      { value: target, suggestion: `delete ${target} to download it again, or pass the file's own checksum with --sha256` },
+      {
+        value: target,
+        suggestion: `delete ${target} to download it again, or pass the file's own checksum with --sha256`,
+      },
     );
   }
   const verified: Verification = expected ? 'pinned' : record.verified;
@@ -225,7 +260,8 @@ async function hashFile(path: string, signal?: AbortSignal): Promise<string> {
 }
 
 async function hashInto(hash: Hash, path: string, signal?: AbortSignal): Promise<void> {
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20, signal })) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20, signal }))
+    hash.update(chunk as Buffer);
 }
 
 interface DownloadContext {
@@ -266,15 +302,20 @@ async function download(name: string, url: string, part: string, ctx: DownloadCo
       return await attemptDownload(url, part, ctx);
     } catch (err) {
       if (ctx.signal?.aborted) {
-        throw new AtlasError('ABORTED', `the download of ${name} was cancelled; run the same command again to resume it`, {
-          value: url,
-          cause: err,
-        });
+        throw new AtlasError(
+          'ABORTED',
+          `the download of ${name} was cancelled; run the same command again to resume it`,
+          {
+            value: url,
+            cause: err,
+          },
+        );
       }
       if (err instanceof AtlasError) throw err;
       lastError = err;
       const code = errorCode(err);
-      const retryable = err instanceof RetryableError || (isNetworkError(err) && !(code && OFFLINE_CODES.has(code)));
+      const retryable =
+        err instanceof RetryableError || (isNetworkError(err) && !(code && OFFLINE_CODES.has(code)));
       if (!retryable || attempt === ctx.attempts) break;
       // Bytes written so far stay in the part file; the next attempt resumes after them.
       const delay = Math.min(30_000, ctx.retryDelayMs * 2 ** (attempt - 1));
@@ -332,7 +373,10 @@ async function attemptDownload(url: string, part: string, ctx: DownloadContext):
   let timer: NodeJS.Timeout | undefined;
   const kick = (): void => {
     clearTimeout(timer);
-    timer = setTimeout(() => idle.abort(new RetryableError(`no data for ${ctx.idleTimeoutMs} ms`)), ctx.idleTimeoutMs);
+    timer = setTimeout(
+      () => idle.abort(new RetryableError(`no data for ${ctx.idleTimeoutMs} ms`)),
+      ctx.idleTimeoutMs,
+    );
   };
   const signal = ctx.signal ? AbortSignal.any([ctx.signal, idle.signal]) : idle.signal;
   kick();
@@ -346,7 +390,9 @@ async function attemptDownload(url: string, part: string, ctx: DownloadContext):
       if (!range || range.start !== have) {
         await response.body?.cancel();
         rmSync(part, { force: true }); // the server answered a different range than asked: start over
-        throw new RetryableError(`server answered range ${response.headers.get('content-range')} for bytes=${have}-`);
+        throw new RetryableError(
+          `server answered range ${response.headers.get('content-range')} for bytes=${have}-`,
+        );
       }
       total = range.total;
       resumed = true;
@@ -448,7 +494,12 @@ async function request(
     const response = await fetchImpl(current, { headers, redirect: 'manual', signal });
     serverSha256 ??= announcedSha256(response.headers);
     const size = Number(response.headers.get('x-linked-size'));
-    if (linkedSize === undefined && response.headers.get('x-linked-size') !== null && Number.isSafeInteger(size)) linkedSize = size;
+    if (
+      linkedSize === undefined &&
+      response.headers.get('x-linked-size') !== null &&
+      Number.isSafeInteger(size)
+    )
+      linkedSize = size;
     const location = response.headers.get('location');
     if (response.status >= 300 && response.status < 400 && location) {
       await response.body?.cancel();
@@ -479,35 +530,4 @@ function parseContentRange(v: string | null): { start: number; end?: number; tot
   const total = m[3] === '*' ? undefined : Number(m[3]);
   if (m[1] === undefined) return { start: -1, total };
   return { start: Number(m[1]), end: Number(m[2]), total };
-}
-
-/** One pull per model file at a time: a second process would interleave writes into the same part. */
-function takeLock(path: string, name: string): void {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(path, String(process.pid), { flag: 'wx' });
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number(readFileSync(path, 'utf8'));
-      // Our own pid means another pull in this same process.
-      let alive = pid === process.pid;
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid) {
-        try {
-          process.kill(pid, 0);
-          alive = true;
-        } catch (e) {
-          alive = (e as NodeJS.ErrnoException).code === 'EPERM';
-        }
-      }
-      if (alive) {
-        throw new AtlasError('STATE', `another process (pid ${pid}) is downloading the ${name} weights`, {
-          value: path,
-          suggestion: 'wait for it to finish',
-        });
-      }
-      rmSync(path, { force: true }); // left by a process that died
-    }
-  }
-  throw new AtlasError('STATE', `could not take the download lock ${path}`, { value: path });
 }

@@ -12,7 +12,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import sharp, { type Sharp } from 'sharp';
-import { crc32 } from '../imaging/standardise.js';
+import { pngChunk } from '../imaging/standardise.js';
 
 export interface HostileCase {
   /** File name inside the directory, e.g. `07-cmyk.jpg`. */
@@ -38,15 +38,6 @@ export const HOSTILE_COLOURS = {
 type Rgb = readonly [number, number, number];
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-
-function pngChunk(type: string, data: Uint8Array): Buffer {
-  const out = Buffer.alloc(12 + data.length);
-  out.writeUInt32BE(data.length, 0);
-  out.write(type, 4, 'latin1');
-  out.set(data, 8);
-  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
-  return out;
-}
 
 /**
  * A PNG from unfiltered scanlines (`rowBytes` bytes each, filter byte added here).
@@ -80,7 +71,12 @@ function buildPng(
 }
 
 /** Raw interleaved pixels, `channels` per pixel, painted by `paint(x, y)`. */
-function paintRaw(width: number, height: number, channels: number, paint: (x: number, y: number) => readonly number[]): Buffer {
+function paintRaw(
+  width: number,
+  height: number,
+  channels: number,
+  paint: (x: number, y: number) => readonly number[],
+): Buffer {
   const out = Buffer.alloc(width * height * channels);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
@@ -106,7 +102,9 @@ function rgbSharp(raw: Buffer, width: number, height: number, channels: 1 | 2 | 
 }
 
 function solid(width: number, height: number, colour: Rgb): Sharp {
-  return sharp({ create: { width, height, channels: 3, background: { r: colour[0], g: colour[1], b: colour[2] } } });
+  return sharp({
+    create: { width, height, channels: 3, background: { r: colour[0], g: colour[1], b: colour[2] } },
+  });
 }
 
 /** Top half `a`, bottom half `b`. */
@@ -122,7 +120,7 @@ function halvesLeftRight(width: number, height: number, a: Rgb, b: Rgb): Buffer 
 /** A JPEG cut just after its start-of-scan header, then filled with garbage: the header parses, the body does not. */
 function corruptJpeg(valid: Buffer): Buffer {
   let sos = -1;
-  for (let i = 2; i + 3 < valid.length; ) {
+  for (let i = 2; i + 3 < valid.length;) {
     if (valid[i] !== 0xff) break;
     const marker = valid[i + 1];
     const length = valid.readUInt16BE(i + 2);
@@ -165,11 +163,17 @@ export async function writeHostileFiles(dir: string): Promise<HostileCase[]> {
       accepted: true,
       what: 'JPEG stored sideways with EXIF orientation 6 (displays red right, blue left)',
     },
-    rgbSharp(halvesTopBottom(160, 96, red, blue), 160, 96).withMetadata({ orientation: 6 }).jpeg({ quality: 95 }).toBuffer(),
+    rgbSharp(halvesTopBottom(160, 96, red, blue), 160, 96)
+      .withMetadata({ orientation: 6 })
+      .jpeg({ quality: 95 })
+      .toBuffer(),
   );
   await add(
     { file: '02-greyscale.jpg', accepted: true, what: 'single-channel greyscale JPEG, grey level 100' },
-    rgbSharp(Buffer.alloc(192 * 108, 100), 192, 108, 1).toColourspace('b-w').jpeg({ quality: 95 }).toBuffer(),
+    rgbSharp(Buffer.alloc(192 * 108, 100), 192, 108, 1)
+      .toColourspace('b-w')
+      .jpeg({ quality: 95 })
+      .toBuffer(),
   );
   {
     // 8-bit palette PNG: left half index 0 (green), right half index 1 (magenta).
@@ -189,7 +193,11 @@ export async function writeHostileFiles(dir: string): Promise<HostileCase[]> {
     const h = 90;
     const rgba = paintRaw(w, h, 4, (_x, y) => (y < h / 2 ? [...red, 0] : [...blue, 255]));
     await add(
-      { file: '04-rgba.png', accepted: true, what: 'RGBA PNG: fully transparent red top half, opaque blue bottom half' },
+      {
+        file: '04-rgba.png',
+        accepted: true,
+        what: 'RGBA PNG: fully transparent red top half, opaque blue bottom half',
+      },
       buildPng(w, h, 8, 6, rgba),
     );
   }
@@ -199,7 +207,11 @@ export async function writeHostileFiles(dir: string): Promise<HostileCase[]> {
     const h = 90;
     const la = paintRaw(w, h, 2, (x) => (x < w / 2 ? [200, 0] : [50, 255]));
     await add(
-      { file: '05-grey-alpha.png', accepted: true, what: 'grey+alpha (LA) PNG: transparent grey 200 left, opaque grey 50 right' },
+      {
+        file: '05-grey-alpha.png',
+        accepted: true,
+        what: 'grey+alpha (LA) PNG: transparent grey 200 left, opaque grey 50 right',
+      },
       buildPng(w, h, 8, 4, la),
     );
   }
@@ -226,22 +238,33 @@ export async function writeHostileFiles(dir: string): Promise<HostileCase[]> {
     const frames = await Promise.all([red, blue, green].map((c) => solid(160, 90, c).png().toBuffer()));
     await add(
       { file: '08-animated.gif', accepted: true, what: 'animated GIF, 3 frames: red (first), blue, green' },
-      sharp(frames, { join: { animated: true } }).gif({ delay: [100, 100, 100] }).toBuffer(),
+      sharp(frames, { join: { animated: true } })
+        .gif({ delay: [100, 100, 100] })
+        .toBuffer(),
     );
     const webpFrames = await Promise.all([cyan, red, blue].map((c) => solid(160, 90, c).png().toBuffer()));
     await add(
       { file: '09-animated.webp', accepted: true, what: 'animated WebP, 3 frames: cyan (first), red, blue' },
-      sharp(webpFrames, { join: { animated: true } }).webp({ lossless: true, delay: [100, 100, 100] }).toBuffer(),
+      sharp(webpFrames, { join: { animated: true } })
+        .webp({ lossless: true, delay: [100, 100, 100] })
+        .toBuffer(),
     );
   }
   await add(
     { file: '10-progressive.jpg', accepted: true, what: 'progressive JPEG: yellow left, cyan right' },
-    rgbSharp(halvesLeftRight(192, 108, yellow, cyan), 192, 108).jpeg({ quality: 95, progressive: true }).toBuffer(),
+    rgbSharp(halvesLeftRight(192, 108, yellow, cyan), 192, 108)
+      .jpeg({ quality: 95, progressive: true })
+      .toBuffer(),
   );
 
   // Rejected from here on.
   await add(
-    { file: '11-tiny.png', accepted: false, reason: /image too small: 10×8 px/, what: 'a 10×8 PNG (below the 16 px minimum side)' },
+    {
+      file: '11-tiny.png',
+      accepted: false,
+      reason: /image too small: 10×8 px/,
+      what: 'a 10×8 PNG (below the 16 px minimum side)',
+    },
     solid(10, 8, red).png().toBuffer(),
   );
   {
@@ -260,31 +283,66 @@ export async function writeHostileFiles(dir: string): Promise<HostileCase[]> {
       buildPng(w, h, 1, 0, new Uint8Array(rowBytes * h)),
     );
   }
-  await add({ file: '13-empty.jpg', accepted: false, reason: /empty file \(0 bytes\)/, what: 'zero-byte .jpg' }, Buffer.alloc(0));
+  await add(
+    { file: '13-empty.jpg', accepted: false, reason: /empty file \(0 bytes\)/, what: 'zero-byte .jpg' },
+    Buffer.alloc(0),
+  );
   const noisyJpeg = await rgbSharp(noisyRgb(320, 180), 320, 180).jpeg({ quality: 90 }).toBuffer();
   await add(
-    { file: '14-truncated.jpg', accepted: false, reason: /truncated or corrupt image data/, what: 'valid JPEG cut in half' },
+    {
+      file: '14-truncated.jpg',
+      accepted: false,
+      reason: /truncated or corrupt image data/,
+      what: 'valid JPEG cut in half',
+    },
     noisyJpeg.subarray(0, noisyJpeg.length >> 1),
   );
   await add(
-    { file: '15-corrupt.jpg', accepted: false, reason: /truncated or corrupt image data/, what: 'JPEG with valid headers and a garbage body' },
+    {
+      file: '15-corrupt.jpg',
+      accepted: false,
+      reason: /truncated or corrupt image data/,
+      what: 'JPEG with valid headers and a garbage body',
+    },
     corruptJpeg(noisyJpeg),
   );
   await add(
-    { file: '16-not-an-image.png', accepted: false, reason: /not an image \(unrecognised format\)/, what: 'a text file named .png' },
+    {
+      file: '16-not-an-image.png',
+      accepted: false,
+      reason: /not an image \(unrecognised format\)/,
+      what: 'a text file named .png',
+    },
     Buffer.from('This is not a picture of anything.\nIt is a text file with an image extension.\n'),
   );
   const validPng = await rgbSharp(noisyRgb(320, 180), 320, 180).png().toBuffer();
   await add(
-    { file: '17-truncated.png', accepted: false, reason: /truncated or corrupt image data/, what: 'valid PNG cut in half' },
+    {
+      file: '17-truncated.png',
+      accepted: false,
+      reason: /truncated or corrupt image data/,
+      what: 'valid PNG cut in half',
+    },
     validPng.subarray(0, validPng.length >> 1),
   );
   await add(
-    { file: '18-html-page.jpg', accepted: false, reason: /not an image \(unrecognised format\)/, what: 'an HTML error page saved as .jpg' },
-    Buffer.from('<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>\n'),
+    {
+      file: '18-html-page.jpg',
+      accepted: false,
+      reason: /not an image \(unrecognised format\)/,
+      what: 'an HTML error page saved as .jpg',
+    },
+    Buffer.from(
+      '<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>\n',
+    ),
   );
   await add(
-    { file: '19-vector.png', accepted: false, reason: /not a raster image \(svg\)/, what: 'an SVG drawing named .png' },
+    {
+      file: '19-vector.png',
+      accepted: false,
+      reason: /not a raster image \(svg\)/,
+      what: 'an SVG drawing named .png',
+    },
     Buffer.from(
       '<svg xmlns="http://www.w3.org/2000/svg" width="320" height="180"><rect width="320" height="180" fill="red"/></svg>\n',
     ),
