@@ -25,6 +25,11 @@ export {
   type StillRow,
   type StillStatus,
   type StillUpdate,
+  type CrawlKind,
+  type CrawlStatus,
+  type CrawlPageRow,
+  type CrawlPageUpdate,
+  type StoredOriginal,
 } from './catalog/catalog.js';
 export { LocalBlobStore, type BlobKind, type BlobStore } from './store/blobs.js';
 export { atlasStatus, type AtlasStatus, type RejectedStill } from './status.js';
@@ -42,6 +47,19 @@ export {
 } from './sources/ingest.js';
 export * from './sources/sample.js';
 export { writeHostileFiles, type HostileCase } from './sources/hostile.js';
+export * from './sources/filmgrab/index.js';
+export {
+  ingestVideo,
+  extractSceneFrames,
+  sceneSelectExpression,
+  type SceneOptions,
+  type SceneFrame,
+  type VideoOptions,
+  type VideoResult,
+} from './sources/video.js';
+export { addOriginalStill, sniffImageExtension } from './sources/ingest.js';
+export { S3BlobStore, parseS3Url, type S3StoreOptions } from './store/s3.js';
+export { RoutedBlobStore, openBlobStore } from './store/blobs.js';
 
 export {
   standardiseImage,

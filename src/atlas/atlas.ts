@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Catalog } from '../catalog/catalog.js';
 import { AtlasError } from '../errors.js';
-import { LocalBlobStore, type BlobStore } from '../store/blobs.js';
+import { LocalBlobStore, openBlobStore, RoutedBlobStore, type BlobStore } from '../store/blobs.js';
 
 export interface AtlasPaths {
   root: string;
@@ -26,6 +26,49 @@ export interface OpenAtlasOptions {
   create?: boolean;
   /** Open the catalogue read-only (no migrations, no writes). Default false. */
   readonly?: boolean;
+  /**
+   * Where originals are kept: `s3://bucket/prefix` (S3 or S3-compatible) or `file:DIR`.
+   * Default: the store recorded in the atlas, else local files beside the catalogue.
+   * Recorded on first use; an atlas that already holds blobs cannot switch stores.
+   */
+  store?: string;
+  /** Endpoint of an S3-compatible server for an s3:// store. Default: the recorded one, else AWS. */
+  endpoint?: string;
+  /** Keep standardised stills in the store too, not on local disk. Default false; recorded with the store. */
+  storeStills?: boolean;
+}
+
+/** Opens the atlas's blob store, recording a newly chosen one in the catalogue so later opens find it. */
+function openAtlasStore(catalog: Catalog, root: string, options: OpenAtlasOptions): BlobStore {
+  const local = new LocalBlobStore(root);
+  const recorded = catalog.getMeta('store.url');
+  let url = recorded;
+  if (options.store !== undefined && options.store !== recorded) {
+    const wanted = openBlobStore(options.store).url; // validates and normalises the URL
+    if (recorded !== undefined && recorded !== wanted) {
+      throw new AtlasError('ATLAS', `the atlas ${root} keeps its blobs in ${recorded}, not ${wanted}`, {
+        value: options.store,
+        suggestion: 'leave out --store, or start a new atlas for the other store',
+      });
+    }
+    if (recorded === undefined && wanted !== local.url && !options.readonly) {
+      const hasBlobs = catalog.db.prepare('SELECT 1 FROM stills WHERE original_sha256 IS NOT NULL LIMIT 1').get();
+      if (hasBlobs) {
+        throw new AtlasError('ATLAS', `the atlas ${root} already holds blobs on local disk; it cannot move to ${wanted}`, {
+          value: options.store,
+          suggestion: 'choose the store when the atlas is created (its first ingest)',
+        });
+      }
+      catalog.setMeta('store.url', wanted);
+      catalog.setMeta('store.stills', options.storeStills ? 'store' : 'local');
+    }
+    url = wanted;
+  }
+  if (options.endpoint !== undefined && !options.readonly && url !== undefined) catalog.setMeta('store.endpoint', options.endpoint);
+  if (url === undefined || url === local.url) return local;
+  const store = openBlobStore(url, { endpoint: options.endpoint ?? catalog.getMeta('store.endpoint') });
+  const stillsInStore = (catalog.getMeta('store.stills') ?? (options.storeStills ? 'store' : 'local')) === 'store';
+  return stillsInStore ? store : new RoutedBlobStore({ originals: store, stills: local });
 }
 
 export function atlasPaths(dir: string): AtlasPaths {
@@ -58,8 +101,14 @@ export function openAtlas(dir: string, options: OpenAtlasOptions = {}): Atlas {
     if (!options.readonly) mkdirSync(d, { recursive: true });
   }
   const catalog = Catalog.open(paths.db, { readonly: options.readonly });
-  // Blobs live beside the catalogue: <root>/originals and <root>/stills.
-  const store = new LocalBlobStore(paths.root);
+  // Blobs live beside the catalogue (<root>/originals and <root>/stills) unless the atlas records another store.
+  let store: BlobStore;
+  try {
+    store = openAtlasStore(catalog, paths.root, options);
+  } catch (err) {
+    catalog.close();
+    throw err;
+  }
   return {
     paths,
     catalog,

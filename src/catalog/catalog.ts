@@ -70,6 +70,48 @@ export type StillUpdate =
       originalBytes?: number;
     };
 
+/** What a crawled URL is. */
+export type CrawlKind = 'robots' | 'index' | 'movie' | 'image' | 'zip';
+
+/**
+ * Where a crawled URL stands: `queued` (known, not yet done), `done`, `no-gallery` (a
+ * movie page without stills), `partial` (some of its stills failed to download),
+ * `failed` (the last attempt failed; retried next run), `disallowed` (robots.txt),
+ * `duplicate` (an image whose bytes another still already has).
+ */
+export type CrawlStatus = 'queued' | 'done' | 'no-gallery' | 'partial' | 'failed' | 'disallowed' | 'duplicate';
+
+/** One URL in the crawl state (`crawl_pages`). */
+export interface CrawlPageRow {
+  url: string;
+  site: string;
+  kind: CrawlKind;
+  status: CrawlStatus;
+  /** Link text where the URL was found (a movie's name in the index). */
+  label: string | null;
+  /** Order where it was found (index order of movie pages). */
+  position: number | null;
+  httpStatus: number | null;
+  etag: string | null;
+  lastModified: string | null;
+  /** ISO time of the last response (any status). */
+  fetchedAt: string | null;
+  movieId: number | null;
+  /** For images: the still it became, or the still it duplicates. */
+  stillId: number | null;
+  error: string | null;
+}
+
+/** Fields to change on a crawl row; the ones left out keep their stored value. */
+export type CrawlPageUpdate = Pick<CrawlPageRow, 'url' | 'site' | 'kind'> & Partial<Omit<CrawlPageRow, 'url' | 'site' | 'kind'>>;
+
+/** An original already in the blob store, for `addStoredStill`. */
+export interface StoredOriginal {
+  sha256: string;
+  ext: string;
+  bytes: number;
+}
+
 export interface CatalogCounts {
   movies: number;
   stills: number;
@@ -98,6 +140,9 @@ export function movieLabel(m: { title: string; year: number | null | undefined }
 const STILL_COLUMNS = `id, movie_id AS movieId, ordinal, source, original_sha256 AS originalSha256,
   original_ext AS originalExt, original_bytes AS originalBytes, original_format AS originalFormat,
   width, height, std_sha256 AS stdSha256, status, error_code AS errorCode, error`;
+
+const CRAWL_COLUMNS = `url, site, kind, status, label, position, http_status AS httpStatus, etag,
+  last_modified AS lastModified, fetched_at AS fetchedAt, movie_id AS movieId, still_id AS stillId, error`;
 
 const MOVIE_COLUMNS = `id, slug, title, year, director, cinematographer, production_design AS productionDesign,
   costume_design AS costumeDesign, source_url AS sourceUrl, attributes`;
@@ -261,6 +306,125 @@ export class Catalog {
       insert.run(movieId, i, source);
     });
     return added;
+  }
+
+  /** The still registered under a source path or URL, if any. */
+  stillBySource(source: string): StillRow | undefined {
+    return this.db.prepare(`SELECT ${STILL_COLUMNS} FROM stills WHERE source = ?`).get(source) as StillRow | undefined;
+  }
+
+  /** The first still (lowest id) whose original has these bytes, if any. */
+  stillByOriginal(sha256: string): StillRow | undefined {
+    return this.db
+      .prepare(`SELECT ${STILL_COLUMNS} FROM stills WHERE original_sha256 = ? ORDER BY id LIMIT 1`)
+      .get(sha256) as StillRow | undefined;
+  }
+
+  /**
+   * Registers a still whose original the caller has already put in the blob store
+   * (a downloaded image, a video frame): pending, so `standardiseStills` picks it up
+   * and reads the original from the store. A known source takes the new ordinal, and
+   * goes back to pending only if its original changed. Returns its id and whether it was new.
+   */
+  addStoredStill(movieId: number, ordinal: number, source: string, original: StoredOriginal): { id: number; added: boolean } {
+    return this.write(() => {
+      const known = this.stillBySource(source);
+      if (!known) {
+        const id = this.db
+          .prepare(
+            `INSERT INTO stills (movie_id, ordinal, source, original_sha256, original_ext, original_bytes)
+             VALUES (?, ?, ?, ?, ?, ?)`,
+          )
+          .run(movieId, ordinal, source, original.sha256, original.ext, original.bytes).lastInsertRowid as number;
+        return { id, added: true };
+      }
+      if (known.originalSha256 === original.sha256 && known.originalExt === original.ext) {
+        this.db.prepare('UPDATE stills SET movie_id = ?, ordinal = ? WHERE id = ?').run(movieId, ordinal, known.id);
+      } else {
+        this.db
+          .prepare(
+            `UPDATE stills SET movie_id = ?, ordinal = ?, original_sha256 = ?, original_ext = ?, original_bytes = ?,
+               original_format = NULL, width = NULL, height = NULL, std_sha256 = NULL, status = 'pending',
+               error_code = NULL, error = NULL, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+             WHERE id = ?`,
+          )
+          .run(movieId, ordinal, original.sha256, original.ext, original.bytes, known.id);
+      }
+      return { id: known.id, added: false };
+    });
+  }
+
+  /**
+   * Records a still that could not be fetched (`filmatlas status` lists it with the
+   * reason). A still that already has its original is left alone. Returns its id.
+   */
+  addFailedStill(movieId: number, ordinal: number, source: string, errorCode: string, error: string): number {
+    return this.write(() => {
+      const known = this.stillBySource(source);
+      if (known?.originalSha256) return known.id;
+      if (known) {
+        this.db
+          .prepare(
+            `UPDATE stills SET movie_id = ?, ordinal = ?, status = 'rejected', error_code = ?, error = ?,
+               updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?`,
+          )
+          .run(movieId, ordinal, errorCode, error, known.id);
+        return known.id;
+      }
+      return this.db
+        .prepare(`INSERT INTO stills (movie_id, ordinal, source, status, error_code, error) VALUES (?, ?, ?, 'rejected', ?, ?)`)
+        .run(movieId, ordinal, source, errorCode, error).lastInsertRowid as number;
+    });
+  }
+
+  /**
+   * Forgets a still that was recorded as failed before its original was ever fetched
+   * (its source turned out to duplicate another still). Returns whether one was removed.
+   */
+  removeUnfetchedStill(source: string): boolean {
+    return this.write(
+      () => this.db.prepare('DELETE FROM stills WHERE source = ? AND original_sha256 IS NULL').run(source).changes > 0,
+    );
+  }
+
+  crawlPage(url: string): CrawlPageRow | undefined {
+    return this.db.prepare(`SELECT ${CRAWL_COLUMNS} FROM crawl_pages WHERE url = ?`).get(url) as CrawlPageRow | undefined;
+  }
+
+  /** A site's crawl rows of one kind, in the order they were found. */
+  crawlPages(site: string, kind: CrawlKind): CrawlPageRow[] {
+    return this.db
+      .prepare(`SELECT ${CRAWL_COLUMNS} FROM crawl_pages WHERE site = ? AND kind = ? ORDER BY position IS NULL, position, url`)
+      .all(site, kind) as CrawlPageRow[];
+  }
+
+  /** Inserts a crawl row or changes the given fields of a known one. */
+  saveCrawlPage(update: CrawlPageUpdate): void {
+    this.write(() => {
+      const row: CrawlPageRow = {
+        status: 'queued',
+        label: null,
+        position: null,
+        httpStatus: null,
+        etag: null,
+        lastModified: null,
+        fetchedAt: null,
+        movieId: null,
+        stillId: null,
+        error: null,
+        ...this.crawlPage(update.url),
+        // a field left undefined keeps its stored value; null clears it
+        ...(Object.fromEntries(Object.entries(update).filter(([, v]) => v !== undefined)) as CrawlPageUpdate),
+      };
+      this.db
+        .prepare(
+          `INSERT OR REPLACE INTO crawl_pages
+             (url, site, kind, status, label, position, http_status, etag, last_modified, fetched_at, movie_id, still_id, error)
+           VALUES (@url, @site, @kind, @status, @label, @position, @httpStatus, @etag, @lastModified, @fetchedAt, @movieId,
+             @stillId, @error)`,
+        )
+        .run(row);
+    });
   }
 
   /** Stills waiting to be processed, in catalogue order. */

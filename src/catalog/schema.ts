@@ -65,6 +65,29 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (model, still_id)
   );
   `,
+  // 3: crawl state of web sources (film-grab.com), so a crawl resumes where it stopped
+  // and re-runs send conditional requests. One row per URL the crawler has met: the
+  // robots.txt, index pages, movie pages (in index order), gallery images and zips.
+  // An image that became a still is also a still whose `source` is its URL.
+  `
+  CREATE TABLE crawl_pages (
+    url           TEXT PRIMARY KEY,
+    site          TEXT NOT NULL,
+    kind          TEXT NOT NULL CHECK (kind IN ('robots', 'index', 'movie', 'image', 'zip')),
+    status        TEXT NOT NULL DEFAULT 'queued'
+                  CHECK (status IN ('queued', 'done', 'no-gallery', 'partial', 'failed', 'disallowed', 'duplicate')),
+    label         TEXT,
+    position      INTEGER,
+    http_status   INTEGER,
+    etag          TEXT,
+    last_modified TEXT,
+    fetched_at    TEXT,
+    movie_id      INTEGER REFERENCES movies(id) ON DELETE SET NULL,
+    still_id      INTEGER REFERENCES stills(id) ON DELETE SET NULL,
+    error         TEXT
+  );
+  CREATE INDEX crawl_pages_kind ON crawl_pages (site, kind, position);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

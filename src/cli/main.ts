@@ -6,8 +6,10 @@ import { createContext, type CliContext } from './context.js';
 import { registerEmbed } from './commands/embed.js';
 import { registerExport } from './commands/export.js';
 import { registerIngest } from './commands/ingest.js';
+import { registerIngestVideo } from './commands/ingest-video.js';
 import { registerModels } from './commands/models.js';
 import { registerSample } from './commands/sample.js';
+import { registerScrape } from './commands/scrape.js';
 import { registerStatus } from './commands/status.js';
 
 /** Runs one command's body with a context; turns errors into messages and exit codes. */
@@ -84,6 +86,8 @@ export function buildProgram(): Command {
     .exitOverride();
   registerSample(program, run);
   registerIngest(program, run);
+  registerIngestVideo(program, run);
+  registerScrape(program, run);
   registerStatus(program, run);
   registerModels(program, run);
   registerEmbed(program, run);

@@ -44,6 +44,55 @@ function storedExtension(source: string): string {
   return e.length > 0 && /^[a-z0-9]{1,8}$/.test(e) ? e : 'bin';
 }
 
+/** The image format of some bytes by their magic number, as a stored extension; undefined if not recognised. */
+export function sniffImageExtension(data: Uint8Array): string | undefined {
+  const b = data;
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpg';
+  if (b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return 'png';
+  if (b.length >= 6 && b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46) return 'gif';
+  if (b.length >= 12 && String.fromCharCode(...b.subarray(0, 4)) === 'RIFF' && String.fromCharCode(...b.subarray(8, 12)) === 'WEBP') {
+    return 'webp';
+  }
+  if (b.length >= 4 && ((b[0] === 0x49 && b[1] === 0x49 && b[2] === 0x2a) || (b[0] === 0x4d && b[1] === 0x4d && b[3] === 0x2a))) {
+    return 'tif';
+  }
+  if (b.length >= 12 && String.fromCharCode(...b.subarray(4, 8)) === 'ftyp') {
+    const brand = String.fromCharCode(...b.subarray(8, 12));
+    if (brand === 'avif' || brand === 'avis') return 'avif';
+    if (/^(heic|heix|hevc|mif1|msf1)$/.test(brand)) return 'heic';
+  }
+  return undefined;
+}
+
+/**
+ * Adds a still whose bytes the caller holds (a downloaded image, a video frame): the
+ * original goes into the blob store and the still is registered as pending, so
+ * `standardiseStills` standardises it like any other. `source` is its URL or
+ * `file#t=…`; its extension comes from the bytes, else from `source`.
+ */
+export async function addOriginalStill(
+  atlas: Atlas,
+  movieId: number,
+  ordinal: number,
+  source: string,
+  data: Uint8Array,
+): Promise<{ id: number; added: boolean; sha256: string }> {
+  const originalSha256 = sha256(data);
+  let ext = sniffImageExtension(data);
+  if (!ext) {
+    let path = source;
+    try {
+      path = new URL(source).pathname;
+    } catch {
+      // a file path, not a URL
+    }
+    ext = storedExtension(path.split('#')[0]);
+  }
+  await atlas.store.put('originals', originalSha256, ext, data);
+  const r = atlas.catalog.addStoredStill(movieId, ordinal, source, { sha256: originalSha256, ext, bytes: data.length });
+  return { ...r, sha256: originalSha256 };
+}
+
 function checkConcurrency(n: number | undefined): number {
   const v = n ?? Math.max(2, availableParallelism() * 2);
   if (!Number.isInteger(v) || v < 1 || v > 256) throw invalidArgument('--concurrency', 'an integer 1–256', n);

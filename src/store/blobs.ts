@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { AtlasError } from '../errors.js';
+import { S3BlobStore, type S3StoreOptions } from './s3.js';
 
 /** Which collection a blob belongs to: originals as received, or standardised stills. */
 export type BlobKind = 'originals' | 'stills';
@@ -101,4 +103,41 @@ function isAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** Originals in one store, standardised stills in another (e.g. originals in S3, stills on local disk). */
+export class RoutedBlobStore implements BlobStore {
+  readonly url: string;
+
+  constructor(private readonly stores: Record<BlobKind, BlobStore>) {
+    this.url = stores.originals.url;
+  }
+
+  has(kind: BlobKind, sha256: string, ext: string): Promise<boolean> {
+    return this.stores[kind].has(kind, sha256, ext);
+  }
+
+  put(kind: BlobKind, sha256: string, ext: string, data: Uint8Array): Promise<void> {
+    return this.stores[kind].put(kind, sha256, ext, data);
+  }
+
+  get(kind: BlobKind, sha256: string, ext: string): Promise<Buffer> {
+    return this.stores[kind].get(kind, sha256, ext);
+  }
+
+  async removeStaleTemp(): Promise<number> {
+    let n = 0;
+    for (const s of new Set(Object.values(this.stores))) n += (await s.removeStaleTemp?.()) ?? 0;
+    return n;
+  }
+}
+
+/**
+ * The blob store a URL names: `s3://bucket/prefix` (S3 or, with `endpoint`, an
+ * S3-compatible server) or `file:DIR` (local files).
+ */
+export function openBlobStore(url: string, options: S3StoreOptions = {}): BlobStore {
+  if (url.startsWith('s3://')) return new S3BlobStore(url, options);
+  if (url.startsWith('file:') && url.length > 5) return new LocalBlobStore(url.slice(5));
+  throw new AtlasError('INVALID_ARGUMENT', `expected s3://bucket/prefix or file:DIR for --store but got '${url}'`, { value: url });
 }

@@ -49,10 +49,13 @@ export function registerIngest(program: Command, run: Run): void {
         'add stills to an atlas (folders of `Title (Year)` movie folders, or a movies.csv/json manifest) and standardise them to 224×126',
       )
       .argument('<src...>', 'folders, still files or manifests')
-      .requiredOption('--atlas <dir>', 'atlas directory (created if missing)'),
-  ).action((src: string[], o: StdFlags) =>
+      .requiredOption('--atlas <dir>', 'atlas directory (created if missing)')
+      .option('--store <url>', 'keep originals in s3://bucket/prefix (recorded in a new atlas; default: local files)')
+      .option('--endpoint <url>', 'S3-compatible server for --store (MinIO, R2, ...); path-style addressing')
+      .option('--store-stills', 'keep standardised stills in --store too (default: local disk)'),
+  ).action((src: string[], o: StdFlags & { store?: string; endpoint?: string; storeStills?: boolean }) =>
     run(o, async (ctx: CliContext) => {
-      const atlas = openAtlas(o.atlas, { create: true });
+      const atlas = openAtlas(o.atlas, { create: true, store: o.store, endpoint: o.endpoint, storeStills: o.storeStills });
       try {
         const r = await ingestStills(atlas, src, {
           concurrency: o.concurrency,
