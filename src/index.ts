@@ -34,7 +34,13 @@ export {
 export { LocalBlobStore, type BlobKind, type BlobStore } from './store/blobs.js';
 export { atlasStatus, type AtlasStatus, type RejectedStill } from './status.js';
 
-export { scanSources, naturalCompare, parseMovieFolderName, STILL_EXTENSIONS, type SourcePlan } from './sources/scan.js';
+export {
+  scanSources,
+  naturalCompare,
+  parseMovieFolderName,
+  STILL_EXTENSIONS,
+  type SourcePlan,
+} from './sources/scan.js';
 export { parseCsv, toCsv } from './sources/csv.js';
 export {
   ingestStills,
@@ -93,3 +99,48 @@ export {
   type FeatureSource,
 } from './export/features.js';
 export { atlasFeatureSource } from './export/source.js';
+
+export {
+  assignGrid,
+  gridLayout,
+  gridMethod,
+  GRIDS,
+  DEFAULT_GRID,
+  rectArrangements,
+  chooseShape,
+  nearSquareShape,
+  parseShape,
+  type AssignGridOptions,
+  type GridAssignment,
+  type GridLayoutOptions,
+  type GridLayoutResult,
+  type GridMethod,
+  type GridShape,
+  type RefineParams,
+} from './layout/grid.js';
+export {
+  gridQuality,
+  knn2d,
+  unitScale,
+  type GridQuality,
+  type QualityOptions,
+  type Points2D,
+} from './layout/quality.js';
+export {
+  renderGridMosaic,
+  renderGridDeepZoom,
+  renderLayoutPlot,
+  stillCategories,
+  readClusterLabels,
+} from './render/render.js';
+export { renderMosaic, MOSAIC_MAX_PIXELS, type MosaicOptions, type MosaicResult } from './render/mosaic.js';
+export {
+  renderDeepZoom,
+  dziLevels,
+  dziLevelSize,
+  dziXml,
+  type DeepZoomOptions,
+  type DeepZoomResult,
+} from './render/deepzoom.js';
+export { renderPlot, scatterSvg, type PlotOptions, type PlotResult } from './render/plot.js';
+export { gridPicture, atlasCellImages, type CellImages, type GridPicture } from './render/cells.js';

@@ -5,9 +5,11 @@ import { AtlasError } from '../errors.js';
 import { createContext, type CliContext } from './context.js';
 import { registerEmbed } from './commands/embed.js';
 import { registerExport } from './commands/export.js';
+import { registerGrid } from './commands/grid.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerIngestVideo } from './commands/ingest-video.js';
 import { registerModels } from './commands/models.js';
+import { registerRender } from './commands/render.js';
 import { registerSample } from './commands/sample.js';
 import { registerScrape } from './commands/scrape.js';
 import { registerStatus } from './commands/status.js';
@@ -19,7 +21,8 @@ const EXIT = { ok: 0, failed: 1, usage: 2, aborted: 130 } as const;
 
 function printError(err: unknown, json: boolean): number {
   if (err instanceof AtlasError) {
-    const code = err.code === 'INVALID_ARGUMENT' ? EXIT.usage : err.code === 'ABORTED' ? EXIT.aborted : EXIT.failed;
+    const code =
+      err.code === 'INVALID_ARGUMENT' ? EXIT.usage : err.code === 'ABORTED' ? EXIT.aborted : EXIT.failed;
     if (json) {
       process.stdout.write(
         JSON.stringify({
@@ -38,7 +41,9 @@ function printError(err: unknown, json: boolean): number {
     return code;
   }
   // Not ours: a bug. Show the stack so it can be reported.
-  process.stderr.write(`filmatlas: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `filmatlas: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   return EXIT.failed;
 }
 
@@ -49,7 +54,8 @@ const run: Run = async (flags, body) => {
   const onSigint = (): void => {
     interrupts++;
     if (interrupts === 1) {
-      if (!json) process.stderr.write('\nstopping after the stills in flight (Ctrl-C again to quit at once)…\n');
+      if (!json)
+        process.stderr.write('\nstopping after the stills in flight (Ctrl-C again to quit at once)…\n');
       controller.abort();
     } else process.exit(EXIT.aborted);
   };
@@ -69,7 +75,9 @@ const run: Run = async (flags, body) => {
 
 function version(): string {
   try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
     return pkg.version;
   } catch {
     return 'unknown';
@@ -92,6 +100,8 @@ export function buildProgram(): Command {
   registerModels(program, run);
   registerEmbed(program, run);
   registerExport(program, run);
+  registerGrid(program, run);
+  registerRender(program, run);
   return program;
 }
 

@@ -1,0 +1,224 @@
+/**
+ * Rendering stage entries over an atlas: a stored layout in, pictures out.
+ *
+ * - `renderGridMosaic`: one PNG of a grid layout (each cell its still).
+ * - `renderGridDeepZoom`: a DZI pyramid of a grid layout, for grids too big for one image.
+ * - `renderLayoutPlot`: a scatter plot (PNG or SVG) of any layout, coloured by
+ *   movie, a movie metadata field (director, year, cinematographer, or any
+ *   attribute such as the sample's `family`) or clusters.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Atlas } from '../atlas/atlas.js';
+import { movieLabel, type MovieRow } from '../catalog/catalog.js';
+import { AtlasError } from '../errors.js';
+import type { StageOptions } from '../types.js';
+import { readLayout } from '../layout/store.js';
+import { atlasCellImages, gridPicture, type GridPicture } from './cells.js';
+import { renderDeepZoom, type DeepZoomResult } from './deepzoom.js';
+import { renderMosaic, type MosaicResult } from './mosaic.js';
+import { renderPlot, type PlotResult } from './plot.js';
+
+async function readGrid(atlas: Atlas, layout: string): Promise<GridPicture> {
+  const l = await readLayout(atlas, layout);
+  if (l.manifest.kind !== 'grid' || !l.manifest.grid) {
+    throw new AtlasError(
+      'INVALID_ARGUMENT',
+      `layout '${layout}' is a ${l.manifest.kind} layout; mosaics and deep zoom need a grid layout`,
+      {
+        value: layout,
+        suggestion: `make one with \`filmatlas grid --layout ${layout} --name ${layout}-grid\``,
+      },
+    );
+  }
+  return gridPicture(l.manifest.grid.cols, l.manifest.grid.rows, l.xy, l.ids);
+}
+
+export interface GridMosaicOptions extends StageOptions {
+  layout: string;
+  /** Output PNG path. */
+  out: string;
+  /** Cell size in px. Default 112×63. */
+  cellWidth?: number;
+  cellHeight?: number;
+}
+
+export async function renderGridMosaic(atlas: Atlas, options: GridMosaicOptions): Promise<MosaicResult> {
+  const grid = await readGrid(atlas, options.layout);
+  return renderMosaic(grid, atlasCellImages(atlas), options.out, options);
+}
+
+export interface GridDeepZoomOptions extends StageOptions {
+  layout: string;
+  /**
+   * Where to write: a directory (→ `<dir>/<layout>.dzi` and `<dir>/<layout>_files/`)
+   * or a path ending in `.dzi`.
+   */
+  out: string;
+  /** Cell size at full resolution. Default 224×126 (the standardised stills). */
+  cellWidth?: number;
+  cellHeight?: number;
+  /** JPEG quality 1–100. Default 80. */
+  quality?: number;
+}
+
+export async function renderGridDeepZoom(
+  atlas: Atlas,
+  options: GridDeepZoomOptions,
+): Promise<DeepZoomResult> {
+  const grid = await readGrid(atlas, options.layout);
+  const base = options.out.toLowerCase().endsWith('.dzi')
+    ? options.out.slice(0, -4)
+    : join(options.out, options.layout);
+  return renderDeepZoom(grid, atlasCellImages(atlas), base, options);
+}
+
+/** Movie fields a plot can be coloured by (besides any attribute key). */
+export const MOVIE_FIELDS = [
+  'director',
+  'year',
+  'cinematographer',
+  'productionDesign',
+  'costumeDesign',
+] as const;
+
+export interface ClusterLabels {
+  name: string;
+  /** Cluster label per still id. */
+  byStill: Map<number, string>;
+}
+
+/**
+ * Cluster labels stored in the atlas, if any: `<atlas>/clusters/<name>/ids.u32`
+ * (still ids) with `labels.u32` (one cluster number per id), or a `labels.json`
+ * `{ "ids": [...], "labels": [...] }`. With no name, the only (or first, by
+ * name) clustering is used. Returns null when the atlas has none.
+ */
+export function readClusterLabels(atlas: Atlas, name?: string): ClusterLabels | null {
+  const root = join(atlas.paths.root, 'clusters');
+  if (!existsSync(root)) return null;
+  const names = readdirSync(root, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
+  const chosen = name ?? names[0];
+  if (!chosen || !names.includes(chosen)) {
+    if (name)
+      throw new AtlasError('NOT_FOUND', `no clusters named '${name}' in ${root}`, {
+        value: name,
+        suggestion: `known: [${names.join(', ')}]`,
+      });
+    return null;
+  }
+  const dir = join(root, chosen);
+  const byStill = new Map<number, string>();
+  if (existsSync(join(dir, 'ids.u32')) && existsSync(join(dir, 'labels.u32'))) {
+    const ib = readFileSync(join(dir, 'ids.u32')),
+      lb = readFileSync(join(dir, 'labels.u32'));
+    const ids = new Uint32Array(ib.buffer, ib.byteOffset, ib.length >> 2);
+    const labels = new Uint32Array(lb.buffer.slice(lb.byteOffset, lb.byteOffset + lb.length));
+    if (ids.length !== labels.length)
+      throw new AtlasError('STATE', `clusters '${chosen}': ${ids.length} ids but ${labels.length} labels`);
+    for (let i = 0; i < ids.length; i++) byStill.set(ids[i], `cluster ${labels[i]}`);
+  } else if (existsSync(join(dir, 'labels.json'))) {
+    const j = JSON.parse(readFileSync(join(dir, 'labels.json'), 'utf8')) as {
+      ids: number[];
+      labels: (number | string)[];
+    };
+    if (!Array.isArray(j.ids) || !Array.isArray(j.labels) || j.ids.length !== j.labels.length) {
+      throw new AtlasError(
+        'STATE',
+        `clusters '${chosen}': labels.json needs equal-length "ids" and "labels" arrays`,
+      );
+    }
+    j.ids.forEach((id, i) =>
+      byStill.set(id, typeof j.labels[i] === 'number' ? `cluster ${j.labels[i]}` : String(j.labels[i])),
+    );
+  } else return null;
+  return { name: chosen, byStill };
+}
+
+/** The category of each still id for a plot colouring. */
+export function stillCategories(
+  atlas: Atlas,
+  ids: Uint32Array,
+  colorBy: string,
+  clusters?: string,
+): (string | null)[] {
+  if (colorBy === 'cluster') {
+    const c = readClusterLabels(atlas, clusters);
+    if (!c) {
+      throw new AtlasError(
+        'NOT_FOUND',
+        `this atlas has no clusters to colour by (looked in ${join(atlas.paths.root, 'clusters')})`,
+        {
+          value: 'cluster',
+          suggestion: `cluster the stills first, or colour by movie, ${MOVIE_FIELDS.join(', ')} or a movie attribute`,
+        },
+      );
+    }
+    return Array.from(ids, (id) => c.byStill.get(id) ?? null);
+  }
+  const movieOfStill = new Map<number, number>();
+  for (const s of atlas.catalog.stills('ready')) movieOfStill.set(s.id, s.movieId);
+  const movies = new Map<number, MovieRow>(atlas.catalog.movies().map((m) => [m.id, m]));
+  let field: (m: MovieRow) => string | null;
+  if (colorBy === 'movie') field = (m) => movieLabel(m);
+  else if ((MOVIE_FIELDS as readonly string[]).includes(colorBy)) {
+    field = (m) => {
+      const v = m[colorBy as (typeof MOVIE_FIELDS)[number]];
+      return v === null || v === undefined || v === '' ? null : String(v);
+    };
+  } else {
+    const keys = new Set<string>();
+    for (const m of movies.values()) for (const k of Object.keys(m.attributes)) keys.add(k);
+    if (!keys.has(colorBy)) {
+      throw new AtlasError(
+        'INVALID_ARGUMENT',
+        `cannot colour by '${colorBy}': must be one of [movie, cluster, ${[...MOVIE_FIELDS, ...[...keys].sort()].join(', ')}]`,
+        { value: colorBy },
+      );
+    }
+    field = (m) => m.attributes[colorBy] ?? null;
+  }
+  return Array.from(ids, (id) => {
+    const mid = movieOfStill.get(id);
+    const m = mid === undefined ? undefined : movies.get(mid);
+    return m ? field(m) : null;
+  });
+}
+
+export interface LayoutPlotOptions {
+  layout: string;
+  /** Output path ending in .png or .svg. */
+  out: string;
+  /** movie | cluster | director | year | cinematographer | productionDesign | costumeDesign | an attribute. Default 'movie'. */
+  colorBy?: string;
+  /** Name of the clustering for colorBy 'cluster' (default: the only/first one). */
+  clusters?: string;
+  /** Categories in the legend before "other". Default 12; 1–12. */
+  top?: number;
+  width?: number;
+  height?: number;
+}
+
+export async function renderLayoutPlot(atlas: Atlas, options: LayoutPlotOptions): Promise<PlotResult> {
+  const l = await readLayout(atlas, options.layout);
+  const colorBy = options.colorBy ?? 'movie';
+  const labels = stillCategories(atlas, l.ids, colorBy, options.clusters);
+  const xy = l.manifest.kind === 'grid' ? flipRows(l.xy) : l.xy;
+  return renderPlot(xy, labels, options.out, {
+    top: options.top,
+    width: options.width,
+    height: options.height,
+    title: `${options.layout} (${l.manifest.method}, ${l.manifest.n} stills)`,
+    legendTitle: colorBy,
+  });
+}
+
+/** Grid rows count downwards; the plot's y axis upwards. */
+function flipRows(xy: ArrayLike<number>): Float32Array {
+  const out = Float32Array.from(xy);
+  for (let i = 1; i < out.length; i += 2) out[i] = -out[i];
+  return out;
+}
