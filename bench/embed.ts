@@ -6,7 +6,7 @@
  *   - PyTorch (../shared/anchors/torch_vgg16.py, torchvision VGG-16, 2 threads),
  * in the same run, interleaved round by round, with each side's peak RSS.
  *
- *   npm run bench:embed [-- --rounds 3] [--stills 96] [--weights FILE] [--json]
+ *   npm run bench:embed [-- --rounds 3] [--stills 200] [--weights FILE] [--json]
  *
  * Weights: --weights, else $FILMATLAS_WEIGHTS, else the `models pull` download, else
  * generated parity weights (same shapes, so the same speed). Stills: the anchor set of
@@ -24,6 +24,7 @@ import { findCachedModel } from '../src/embed/pull.js';
 import { colorFeatures, COLOR_DIM } from '../src/embed/color.js';
 import { embedStills, loadStill } from '../src/embed/run.js';
 import { prepareBuiltModel } from '../src/embed/vgg16/build.js';
+import { createVgg16Embedder } from '../src/embed/vgg16/embedder.js';
 import { writeParityWeights } from '../src/embed/vgg16/fixture.js';
 import { weightsSha256 } from '../src/embed/vgg16/model-files.js';
 import { packStills } from '../src/embed/vgg16/preprocess.js';
@@ -74,6 +75,7 @@ async function childPipeline(o: {
   model: string;
   weights?: string;
   batch: number;
+  precision?: string;
 }): Promise<Measure> {
   const atlas = openAtlas(o.atlas);
   try {
@@ -82,6 +84,7 @@ async function childPipeline(o: {
       model: o.model,
       weights: o.weights,
       batch: o.batch,
+      precision: o.precision,
       redo: true,
       onProgress: (p) => {
         if (p.done === 0) t0 = performance.now();
@@ -127,6 +130,47 @@ async function childBareOrt(o: {
   return { rate: stills.length / seconds, stills: stills.length, seconds, rssMiB: 0 };
 }
 
+/** fc7 of the same stills from the fp32 and the int8 models: cosine similarity per still. */
+async function childCosine(o: {
+  atlas: string;
+  weights: string;
+  stills: number;
+}): Promise<Measure & { cosineMean: number; cosineMin: number }> {
+  const stills = await loadStills(o.atlas, o.stills);
+  const fp32 = await createVgg16Embedder({ weights: o.weights });
+  const int8 = await createVgg16Embedder({ weights: o.weights, precision: 'int8' });
+  const a = new Float32Array(stills.length * fp32.dim);
+  const b = new Float32Array(stills.length * int8.dim);
+  await fp32.embed(stills, a);
+  await int8.embed(stills, b);
+  await fp32.close();
+  await int8.close();
+  let sum = 0;
+  let min = 1;
+  const d = fp32.dim;
+  for (let i = 0; i < stills.length; i++) {
+    let ab = 0;
+    let aa = 0;
+    let bb = 0;
+    for (let j = i * d; j < (i + 1) * d; j++) {
+      ab += a[j] * b[j];
+      aa += a[j] * a[j];
+      bb += b[j] * b[j];
+    }
+    const c = ab / Math.sqrt(aa * bb);
+    sum += c;
+    min = Math.min(min, c);
+  }
+  return {
+    rate: NaN,
+    stills: stills.length,
+    seconds: NaN,
+    rssMiB: 0,
+    cosineMean: sum / stills.length,
+    cosineMin: min,
+  };
+}
+
 /** colorFeatures alone over decoded stills. */
 async function childBareColor(o: { atlas: string; stills: number }): Promise<Measure> {
   const stills = await loadStills(o.atlas, o.stills);
@@ -142,14 +186,17 @@ if (process.argv[2] === '--child') {
   type Job =
     | ({ kind: 'pipeline' } & Parameters<typeof childPipeline>[0])
     | ({ kind: 'ort' } & Parameters<typeof childBareOrt>[0])
-    | ({ kind: 'color' } & Parameters<typeof childBareColor>[0]);
+    | ({ kind: 'color' } & Parameters<typeof childBareColor>[0])
+    | ({ kind: 'cosine' } & Parameters<typeof childCosine>[0]);
   const job = JSON.parse(process.argv[3]) as Job;
   const m =
     job.kind === 'pipeline'
       ? await childPipeline(job)
       : job.kind === 'ort'
         ? await childBareOrt(job)
-        : await childBareColor(job);
+        : job.kind === 'cosine'
+          ? await childCosine(job)
+          : await childBareColor(job);
   m.rssMiB = process.resourceUsage().maxRSS / 1024;
   console.log(JSON.stringify(m));
   process.exit(0);
@@ -159,7 +206,7 @@ if (process.argv[2] === '--child') {
 // Parent: set up, then interleave the measurements round by round.
 
 const rounds = Number(flag('--rounds') ?? 3);
-const nVgg = Number(flag('--stills') ?? 96);
+const nVgg = Number(flag('--stills') ?? 200);
 const json = process.argv.includes('--json');
 if (!Number.isInteger(rounds) || rounds < 1)
   throw new Error(`--rounds must be a positive integer, got ${flag('--rounds')}`);
@@ -243,6 +290,7 @@ if (!weights) {
 // Warm-ups: the built graph into the cache, torch's first import.
 say('warming up …');
 child({ kind: 'pipeline', atlas: vggAtlas, model: 'vgg16', weights, batch: 8 });
+child({ kind: 'pipeline', atlas: vggAtlas, model: 'vgg16', weights, batch: 8, precision: 'int8' });
 
 const torchEnv = { ...process.env };
 delete torchEnv.OPENBLAS_CORETYPE; // the anchors README: compare against the faster Python figure
@@ -266,6 +314,10 @@ for (let r = 0; r < rounds; r++) {
       }),
     );
   }
+  add(
+    'vgg16 int8 pipeline b8',
+    child({ kind: 'pipeline', atlas: vggAtlas, model: 'vgg16', weights, batch: 8, precision: 'int8' }),
+  );
   const t = JSON.parse(
     run(
       python,
@@ -289,6 +341,12 @@ for (let r = 0; r < rounds; r++) {
   add('color bare', child({ kind: 'color', atlas: colorAtlas, stills: 500 }));
 }
 
+say('int8 vs fp32 fc7 …');
+const cosine = child({ kind: 'cosine', atlas: vggAtlas, weights, stills: Math.min(nVgg, 96) }) as Measure & {
+  cosineMean: number;
+  cosineMin: number;
+};
+
 const rows = Object.entries(series).map(([name, ms]) => ({
   name,
   rate: median(ms.map((m) => m.rate)),
@@ -306,6 +364,11 @@ const ratios = {
   pipelineOfBareB8: rate('vgg16 pipeline b8') / rate('vgg16 bare ORT b8'),
   colorPipelineOfBare: rate('color pipeline') / rate('color bare'),
   vsOriginal: rate('vgg16 pipeline b8') / 3.25,
+  int8VsFp32: rate('vgg16 int8 pipeline b8') / rate('vgg16 pipeline b8'),
+  int8VsBestTorch:
+    rate('vgg16 int8 pipeline b8') / Math.max(rate('vgg16 PyTorch b1'), rate('vgg16 PyTorch b8')),
+  int8CosineMean: cosine.cosineMean,
+  int8CosineMin: cosine.cosineMin,
 };
 
 if (json) {
@@ -326,6 +389,10 @@ if (json) {
   );
   console.log(
     `pipeline / bare ONNX Runtime: ${(100 * ratios.pipelineOfBareB1).toFixed(1)}% at batch 1, ${(100 * ratios.pipelineOfBareB8).toFixed(1)}% at batch 8`,
+  );
+  console.log(
+    `int8: ${ratios.int8VsFp32.toFixed(2)}× the fp32 pipeline, ${ratios.int8VsBestTorch.toFixed(2)}× PyTorch's best; ` +
+      `fc7 cosine to fp32 over ${cosine.stills} stills: mean ${ratios.int8CosineMean.toFixed(5)}, min ${ratios.int8CosineMin.toFixed(5)}`,
   );
   console.log(`colour pipeline / bare colorFeatures: ${(100 * ratios.colorPipelineOfBare).toFixed(1)}%`);
   console.log(`vs the original analysis (3.25 stills/s): ${ratios.vsOriginal.toFixed(2)}×`);

@@ -31,6 +31,8 @@ export interface EmbedderOptions {
   layer?: string;
   /** Intra-op threads for ONNX Runtime. Default: all cores. */
   threads?: number;
+  /** Arithmetic of CNN models: 'fp32' (default, the reference) or 'int8' (quantised convolutions, faster). */
+  precision?: string;
 }
 
 export interface EmbedderEntry {

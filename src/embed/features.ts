@@ -80,6 +80,10 @@ function identityChange(m: FeatureManifest, id: FeatureIdentity): string | undef
   const after = id.details?.layer;
   if (before !== undefined && after !== undefined && before !== after)
     return `layer changed ('${before}' → '${after}')`;
+  // int8 and float32 rows of one network are not interchangeable either.
+  const was = m.details?.precision ?? 'fp32';
+  const now = id.details?.precision ?? 'fp32';
+  if (was !== now) return `precision changed ('${was}' → '${now}')`;
   return undefined;
 }
 

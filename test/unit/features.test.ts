@@ -49,7 +49,8 @@ test('a feature set made differently is refused with both values named, unless r
   FeatureWriter.open(atlas, ID).close();
   assert.throws(
     () => FeatureWriter.open(atlas, { ...ID, dim: 5 }),
-    (e: unknown) => e instanceof AtlasError && e.code === 'STATE' && /dimension changed \(3 → 5\)/.test(e.message),
+    (e: unknown) =>
+      e instanceof AtlasError && e.code === 'STATE' && /dimension changed \(3 → 5\)/.test(e.message),
   );
   assert.throws(
     () => FeatureWriter.open(atlas, { ...ID, preprocess: 'seed' }),
@@ -59,6 +60,11 @@ test('a feature set made differently is refused with both values named, unless r
   assert.throws(
     () => FeatureWriter.open(atlas, { ...ID, details: { layer: 'relu7' } }),
     (e: unknown) => e instanceof AtlasError && /layer changed \('fc7' → 'relu7'\)/.test(e.message),
+  );
+  // int8 rows next to float32 ones (a manifest without a precision is float32).
+  assert.throws(
+    () => FeatureWriter.open(atlas, { ...ID, details: { layer: 'fc7', precision: 'int8' } }),
+    (e: unknown) => e instanceof AtlasError && /precision changed \('fp32' → 'int8'\)/.test(e.message),
   );
   const w = FeatureWriter.open(atlas, { ...ID, dim: 5 }, { redo: true });
   assert.equal(w.dim, 5);
@@ -86,7 +92,8 @@ test('reading features that do not exist says how to make them', () => {
   const atlas = openAtlas(join(tempDir(), 'a'), { create: true });
   assert.throws(
     () => FeatureReader.open(atlas, 'vgg16'),
-    (e: unknown) => e instanceof AtlasError && e.code === 'NOT_FOUND' && /filmatlas embed/.test(e.suggestion ?? ''),
+    (e: unknown) =>
+      e instanceof AtlasError && e.code === 'NOT_FOUND' && /filmatlas embed/.test(e.suggestion ?? ''),
   );
   atlas.close();
 });

@@ -6,7 +6,7 @@
  * file works with the default layer and with an explicit one.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -44,7 +44,10 @@ function relativeError(a: Float32Array, b: Float32Array): { rel: number; at: num
 
 function assertClose(actual: Float32Array, expected: Float32Array, what: string): number {
   const { rel, at } = relativeError(actual, expected);
-  assert.ok(rel <= TOLERANCE, `${what}: relative error ${rel.toExponential(3)} > ${TOLERANCE} (worst at index ${at}: ${actual[at]} vs ${expected[at]})`);
+  assert.ok(
+    rel <= TOLERANCE,
+    `${what}: relative error ${rel.toExponential(3)} > ${TOLERANCE} (worst at index ${at}: ${actual[at]} vs ${expected[at]})`,
+  );
   return rel;
 }
 
@@ -64,8 +67,16 @@ describe('vgg16 parity with PyTorch (generated weights)', () => {
     writeParityWeights(weights);
     stills = await Promise.all(
       [0, 1, 2].map(async (s) => {
-        const { data, info } = await sharp(join(FIXTURE, `still-${s}.png`)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-        return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 } as RawImage;
+        const { data, info } = await sharp(join(FIXTURE, `still-${s}.png`))
+          .removeAlpha()
+          .raw()
+          .toBuffer({ resolveWithObject: true });
+        return {
+          data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+          width: info.width,
+          height: info.height,
+          channels: 3,
+        } as RawImage;
       }),
     );
   });
@@ -91,15 +102,32 @@ describe('vgg16 parity with PyTorch (generated weights)', () => {
         assert.equal(embedder.dim, 4096);
         assert.equal(embedder.preprocess, mode);
         assert.match(embedder.weightsSha256 ?? '', /^[0-9a-f]{64}$/);
-        assert.deepEqual(embedder.details, { layer: 'fc7', source: 'safetensors', naming: 'torchvision', dtype: 'F32' });
+        assert.deepEqual(embedder.details, {
+          layer: 'fc7',
+          source: 'safetensors',
+          naming: 'torchvision',
+          dtype: 'F32',
+        });
         const out = await embedAll(embedder);
         let rel = 0;
-        for (let s = 0; s < 3; s++) rel = Math.max(rel, assertClose(out.subarray(s * 4096, (s + 1) * 4096), readF32(`fc7-${s}-${mode}.f32`), `still ${s} ${mode}`));
+        for (let s = 0; s < 3; s++)
+          rel = Math.max(
+            rel,
+            assertClose(
+              out.subarray(s * 4096, (s + 1) * 4096),
+              readF32(`fc7-${s}-${mode}.f32`),
+              `still ${s} ${mode}`,
+            ),
+          );
         worst[`fc7-${mode}`] = rel;
         // One still at a time gives the same rows as the batch of three.
         const single = new Float32Array(4096);
         await embedder.embed([stills[2]], single);
-        worst[`fc7-${mode}-batch1`] = assertClose(single, readF32(`fc7-2-${mode}.f32`), `still 2 alone ${mode}`);
+        worst[`fc7-${mode}-batch1`] = assertClose(
+          single,
+          readF32(`fc7-2-${mode}.f32`),
+          `still 2 alone ${mode}`,
+        );
       } finally {
         await embedder.close();
       }
@@ -107,7 +135,12 @@ describe('vgg16 parity with PyTorch (generated weights)', () => {
   }
 
   test('pool5 matches PyTorch, and the cached graph is reused', async () => {
-    const embedder = await createVgg16Embedder({ weights, preprocess: 'imagenet', layer: 'pool5', threads: 2 });
+    const embedder = await createVgg16Embedder({
+      weights,
+      preprocess: 'imagenet',
+      layer: 'pool5',
+      threads: 2,
+    });
     try {
       assert.equal(embedder.dim, 512 * 7 * 7);
       const out = new Float32Array(embedder.dim);
@@ -137,7 +170,15 @@ describe('vgg16 parity with PyTorch (generated weights)', () => {
         assert.equal(embedder.details?.naming, 'timm');
         const out = await embedAll(embedder);
         let rel = 0;
-        for (let s = 0; s < 3; s++) rel = Math.max(rel, assertClose(out.subarray(s * 4096, (s + 1) * 4096), readF32(`fc7-${s}-seed.f32`), `timm still ${s}`));
+        for (let s = 0; s < 3; s++)
+          rel = Math.max(
+            rel,
+            assertClose(
+              out.subarray(s * 4096, (s + 1) * 4096),
+              readF32(`fc7-${s}-seed.f32`),
+              `timm still ${s}`,
+            ),
+          );
         worst['fc7-seed-timm'] = rel;
       } finally {
         await embedder.close();
@@ -158,13 +199,26 @@ describe('vgg16 parity with PyTorch (generated weights)', () => {
         assert.deepEqual(embedder.details, { layer: 'fc7', source: 'onnx', naming: 'onnx' });
         const out = await embedAll(embedder);
         let rel = 0;
-        for (let s = 0; s < 3; s++) rel = Math.max(rel, assertClose(out.subarray(s * 4096, (s + 1) * 4096), readF32(`fc7-${s}-imagenet.f32`), `onnx still ${s}`));
+        for (let s = 0; s < 3; s++)
+          rel = Math.max(
+            rel,
+            assertClose(
+              out.subarray(s * 4096, (s + 1) * 4096),
+              readF32(`fc7-${s}-imagenet.f32`),
+              `onnx still ${s}`,
+            ),
+          );
         worst['fc7-imagenet-onnx'] = rel;
       } finally {
         await embedder.close();
       }
 
-      const relu = await createVgg16Embedder({ weights: onnxPath, preprocess: 'seed', layer: 'relu7', threads: 2 });
+      const relu = await createVgg16Embedder({
+        weights: onnxPath,
+        preprocess: 'seed',
+        layer: 'relu7',
+        threads: 2,
+      });
       try {
         assert.equal(relu.dim, 4096);
         const out = new Float32Array(4096);
@@ -175,14 +229,100 @@ describe('vgg16 parity with PyTorch (generated weights)', () => {
         await relu.close();
       }
 
-      await assert.rejects(createVgg16Embedder({ weights: onnxPath, layer: 'fc9', threads: 1 }), (err: Error & { code?: string }) => {
-        assert.equal(err.code, 'INVALID_ARGUMENT');
-        assert.match(err.message, /unknown layer 'fc9'/);
-        assert.match(err.message, /fc6, fc7/);
-        return true;
-      });
+      await assert.rejects(
+        createVgg16Embedder({ weights: onnxPath, layer: 'fc9', threads: 1 }),
+        (err: Error & { code?: string }) => {
+          assert.equal(err.code, 'INVALID_ARGUMENT');
+          assert.match(err.message, /unknown layer 'fc9'/);
+          assert.match(err.message, /fc6, fc7/);
+          return true;
+        },
+      );
     } finally {
       rmSync(onnxPath, { force: true });
     }
+  });
+
+  test('int8: quantised convolutions stay within cosine 0.99 of PyTorch fc7, cached, and refused where they cannot apply', async () => {
+    const embedder = await createVgg16Embedder({
+      weights,
+      preprocess: 'imagenet',
+      precision: 'int8',
+      threads: 2,
+    });
+    let modelPath = '';
+    try {
+      assert.equal(embedder.dim, 4096);
+      assert.equal(embedder.details?.precision, 'int8');
+      assert.match(String(embedder.details?.calibration), /^sample-48-c1$/);
+      const out = await embedAll(embedder);
+      const cosines: number[] = [];
+      for (let s = 0; s < 3; s++) {
+        const a = out.subarray(s * 4096, (s + 1) * 4096);
+        const b = readF32(`fc7-${s}-imagenet.f32`);
+        let ab = 0;
+        let aa = 0;
+        let bb = 0;
+        for (let i = 0; i < 4096; i++) {
+          ab += a[i] * b[i];
+          aa += a[i] * a[i];
+          bb += b[i] * b[i];
+        }
+        cosines.push(ab / Math.sqrt(aa * bb));
+      }
+      console.log(`vgg16 int8: cosine to PyTorch fc7 ${cosines.map((c) => c.toFixed(5)).join(', ')}`);
+      for (const c of cosines) assert.ok(c >= 0.99, `int8 fc7 cosine ${c} < 0.99`);
+      // Not the float graph under another name: it is quantised.
+      const root = join(cache, 'models', 'vgg16');
+      const folder = join(
+        root,
+        readdirSync(root).find((d) => readdirSync(join(root, d)).some((f) => f.includes('int8'))) ?? '',
+      );
+      const modelFiles = readdirSync(folder).filter((f) => f.includes('int8'));
+      assert.deepEqual(modelFiles.sort(), [
+        'vgg16-g1-int8-c1-safetensors-u8-imagenet-fc7.json',
+        'vgg16-g1-int8-c1-safetensors-u8-imagenet-fc7.onnx',
+      ]);
+      modelPath = join(folder, modelFiles[1]);
+      const bytes = readFileSync(modelPath);
+      assert.ok(bytes.includes('QuantizeLinear'), 'the int8 graph holds QuantizeLinear nodes');
+      const quant = JSON.parse(readFileSync(join(folder, modelFiles[0]), 'utf8')) as {
+        activations: Record<string, { scale: number; zeroPoint: number }>;
+      };
+      assert.equal(Object.keys(quant.activations).length, 14, 'the input and 13 ReLUs');
+      for (const [name, q] of Object.entries(quant.activations))
+        assert.ok(q.scale > 0 && Number.isFinite(q.scale), `${name} scale ${q.scale}`);
+    } finally {
+      await embedder.close();
+    }
+    const built = statSync(modelPath).mtimeMs;
+    const again = await createVgg16Embedder({
+      weights,
+      preprocess: 'imagenet',
+      precision: 'int8',
+      threads: 1,
+    });
+    await again.close();
+    assert.equal(statSync(modelPath).mtimeMs, built, 'the cached int8 model is reused, not calibrated again');
+
+    await assert.rejects(
+      createVgg16Embedder({ weights, precision: 'fp16' }),
+      /unknown precision 'fp16'.*fp32, int8/,
+    );
+    await assert.rejects(
+      createVgg16Embedder({ weights, precision: 'int8', layer: 'pool5' }),
+      (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'INVALID_ARGUMENT');
+        assert.match(err.message, /fully-connected layers only.*'pool5'/);
+        return true;
+      },
+    );
+    const onnxPath = join(dir, 'vgg16-int8.onnx');
+    exportVgg16Onnx(weights, onnxPath, { layer: 'fc7', input: 'f32' });
+    await assert.rejects(
+      createVgg16Embedder({ weights: onnxPath, precision: 'int8' }),
+      /needs safetensors weights/,
+    );
+    rmSync(onnxPath, { force: true });
   });
 });

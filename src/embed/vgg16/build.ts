@@ -15,10 +15,26 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { GRAPH_VERSION, buildVgg16Model, type GraphTensor, type InputForm, type Preprocess } from './graph.js';
+import { AtlasError } from '../../errors.js';
+import {
+  GRAPH_VERSION,
+  buildVgg16Model,
+  type GraphTensor,
+  type InputForm,
+  type Int8Quant,
+  type Preprocess,
+} from './graph.js';
 import { placeFile, placedFileValid, readJson, writeFileAtomic, type PlacedFile } from './model-files.js';
 import { readSafetensorsHeader, readTensorF32, type SafetensorsFile } from './safetensors.js';
-import { DEFAULT_LAYER, layerShape, resolveVgg16Weights, type Vgg16Naming, type Vgg16Weights } from './weights.js';
+import {
+  DEFAULT_LAYER,
+  VGG16_CONVS,
+  VGG16_FCS,
+  layerShape,
+  resolveVgg16Weights,
+  type Vgg16Naming,
+  type Vgg16Weights,
+} from './weights.js';
 
 interface DataManifest {
   version: 1;
@@ -61,10 +77,56 @@ const ALIGN = 4096;
  * Validates the weights file's header (names, shapes, dtypes — before reading any
  * weight), then returns a cached graph for it or writes one.
  */
-export function prepareBuiltModel(weightsPath: string, sha256: string, opts: BuildOptions, cacheRoot: string): BuiltModel {
+export function prepareBuiltModel(
+  weightsPath: string,
+  sha256: string,
+  opts: BuildOptions,
+  cacheRoot: string,
+): BuiltModel {
   const layer = opts.layer ?? DEFAULT_LAYER;
   const input = opts.input ?? 'u8';
   const preprocess = opts.preprocess ?? 'imagenet';
+  const placed = placeWeights(weightsPath, sha256, layer, cacheRoot);
+  const name = `vgg16-g${GRAPH_VERSION}-${placed.manifest.kind}-${input}-${input === 'u8' ? preprocess : 'raw'}-${layer}.onnx`;
+  const modelPath = join(placed.dir, name);
+  let built = false;
+  if (!existsSync(modelPath)) {
+    writeFileAtomic(modelPath, buildVgg16Model({ layer, preprocess, input, weights: placed.graphWeights }));
+    built = true;
+  }
+  return builtModel(placed, modelPath, layer, input, built);
+}
+
+interface PlacedWeights {
+  dir: string;
+  manifest: DataManifest;
+  weights: Vgg16Weights;
+  dtype: string;
+  /** Every tensor the layer needs, pointing into the placed file. */
+  graphWeights: Map<string, GraphTensor>;
+}
+
+function builtModel(
+  placed: PlacedWeights,
+  modelPath: string,
+  layer: string,
+  input: InputForm,
+  built: boolean,
+): BuiltModel {
+  return {
+    modelPath,
+    naming: placed.weights.naming,
+    dtype: placed.dtype,
+    data: placed.manifest.kind === 'f32' ? 'converted' : placed.manifest.placed.mode,
+    layer,
+    dim: layerShape(layer).reduce((a, b) => a * b, 1),
+    input,
+    built,
+  };
+}
+
+/** Puts the weights file (linked, or converted to float32) in the cache folder for its sha256. */
+function placeWeights(weightsPath: string, sha256: string, layer: string, cacheRoot: string): PlacedWeights {
   const file = readSafetensorsHeader(weightsPath);
   const weights = resolveVgg16Weights(file, layer);
   const dtypes = new Set(weights.tensors.map((t) => t.tensor.dtype));
@@ -80,32 +142,111 @@ export function prepareBuiltModel(weightsPath: string, sha256: string, opts: Bui
     placedFileValid(dir, manifest.placed) &&
     (manifest.kind === 'safetensors' || weights.tensors.every((t) => manifest?.tensors?.[t.tensor.name]));
   if (!usable) {
-    manifest = dtype === 'F32' ? { version: 1, sha256, kind: 'safetensors', placed: placeFile(weightsPath, dir, 'weights.safetensors') } : writeConverted(file, sha256, dir, layer);
+    manifest =
+      dtype === 'F32'
+        ? {
+            version: 1,
+            sha256,
+            kind: 'safetensors',
+            placed: placeFile(weightsPath, dir, 'weights.safetensors'),
+          }
+        : writeConverted(file, sha256, dir, layer);
     writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
   }
   const m = manifest!;
   const graphWeights = new Map<string, GraphTensor>();
   for (const t of weights.tensors) {
-    const where = m.kind === 'safetensors' ? { offset: t.tensor.offset, length: t.tensor.byteLength } : m.tensors![t.tensor.name];
-    graphWeights.set(t.key, { dims: t.dims, source: { kind: 'external', location: m.placed.name, offset: where.offset, length: where.length } });
+    const where =
+      m.kind === 'safetensors'
+        ? { offset: t.tensor.offset, length: t.tensor.byteLength }
+        : m.tensors![t.tensor.name];
+    graphWeights.set(t.key, {
+      dims: t.dims,
+      source: { kind: 'external', location: m.placed.name, offset: where.offset, length: where.length },
+    });
   }
-  const name = `vgg16-g${GRAPH_VERSION}-${m.kind}-${input}-${input === 'u8' ? preprocess : 'raw'}-${layer}.onnx`;
-  const modelPath = join(dir, name);
-  let built = false;
-  if (!existsSync(modelPath)) {
-    writeFileAtomic(modelPath, buildVgg16Model({ layer, preprocess, input, weights: graphWeights }));
-    built = true;
+  return { dir, manifest: m, weights, dtype, graphWeights };
+}
+
+/**
+ * Bumped whenever the calibration stills or the rule that turns their activations into
+ * scales change, so that int8 models calibrated the old way are rebuilt.
+ */
+export const CALIBRATION_VERSION = 1;
+
+/**
+ * The int8 model for these weights (see int8.ts), cached beside the float32 graphs.
+ * `quantise` is given a float32 graph that also outputs every ReLU (for calibration)
+ * and the float weights, and returns the quantisation; it runs only when the model is
+ * not cached yet.
+ */
+export async function prepareInt8Model(
+  weightsPath: string,
+  sha256: string,
+  opts: Omit<BuildOptions, 'input'>,
+  cacheRoot: string,
+  quantise: (calibrationModel: string, weights: Vgg16Weights) => Promise<Int8Quant>,
+): Promise<BuiltModel & { quantFile: string }> {
+  const layer = opts.layer ?? DEFAULT_LAYER;
+  const preprocess = opts.preprocess ?? 'imagenet';
+  if (!VGG16_FCS.some((f) => f.layer === layer || `relu${f.layer.slice(2)}` === layer)) {
+    throw new AtlasError(
+      'INVALID_ARGUMENT',
+      `int8 precision gives the fully-connected layers only (fc6, relu6, fc7, relu7, fc8), not '${layer}'`,
+      {
+        value: layer,
+      },
+    );
   }
-  return {
+  const placed = placeWeights(weightsPath, sha256, layer, cacheRoot);
+  const stem = `vgg16-g${GRAPH_VERSION}-int8-c${CALIBRATION_VERSION}-${placed.manifest.kind}-u8-${preprocess}-${layer}`;
+  const modelPath = join(placed.dir, `${stem}.onnx`);
+  const quantFile = join(placed.dir, `${stem}.json`);
+  if (existsSync(modelPath) && existsSync(quantFile))
+    return { ...builtModel(placed, modelPath, layer, 'u8', false), quantFile };
+
+  const relus = VGG16_CONVS.map((c) => c.layer.replace('conv', 'relu'));
+  const calibrationPath = join(placed.dir, `${stem}.calibration-${process.pid}.onnx`);
+  let quant: Int8Quant;
+  try {
+    writeFileAtomic(
+      calibrationPath,
+      buildVgg16Model({
+        layer: 'pool5',
+        preprocess,
+        input: 'u8',
+        weights: placed.graphWeights,
+        extraOutputs: ['input', ...relus],
+      }),
+    );
+    quant = await quantise(calibrationPath, placed.weights);
+  } finally {
+    rmSync(calibrationPath, { force: true });
+  }
+  // Biases inline (they are folded into int32 at the convolution's scale); fc weights stay in the file.
+  const graphWeights = new Map(placed.graphWeights);
+  for (const c of VGG16_CONVS) {
+    const ref = placed.weights.tensors.find((t) => t.key === `${c.layer}.bias`);
+    if (!ref) throw new Error(`internal: no bias for ${c.layer}`);
+    const data = readTensorF32(placed.weights.file, ref.tensor.name);
+    graphWeights.set(ref.key, {
+      dims: ref.dims,
+      source: { kind: 'inline', bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) },
+    });
+  }
+  writeFileAtomic(
     modelPath,
-    naming: weights.naming,
-    dtype,
-    data: m.kind === 'f32' ? 'converted' : m.placed.mode,
-    layer,
-    dim: layerShape(layer).reduce((a, b) => a * b, 1),
-    input,
-    built,
-  };
+    buildVgg16Model({ layer, preprocess, input: 'u8', weights: graphWeights, int8: quant }),
+  );
+  writeFileAtomic(
+    quantFile,
+    JSON.stringify(
+      { version: CALIBRATION_VERSION, activations: Object.fromEntries(quant.activations) },
+      null,
+      2,
+    ) + '\n',
+  );
+  return { ...builtModel(placed, modelPath, layer, 'u8', true), quantFile };
 }
 
 /**
@@ -149,7 +290,13 @@ function writeConverted(file: SafetensorsFile, sha256: string, dir: string, laye
     throw err;
   }
   const st = statSync(dest);
-  return { version: 1, sha256, kind: 'f32', placed: { name, mode: 'copy', size: st.size, mtimeMs: st.mtimeMs }, tensors };
+  return {
+    version: 1,
+    sha256,
+    kind: 'f32',
+    placed: { name, mode: 'copy', size: st.size, mtimeMs: st.mtimeMs },
+    tensors,
+  };
 }
 
 /**
@@ -158,15 +305,30 @@ function writeConverted(file: SafetensorsFile, sha256: string, dir: string, laye
  * form 'f32' (`input`, `[N,3,224,224]`, already normalised), as a PyTorch export has.
  * Holds the weights in memory twice while encoding (≈ 1.1 GB for VGG-16).
  */
-export function exportVgg16Onnx(weightsPath: string, outPath: string, opts: BuildOptions = {}): { naming: Vgg16Naming; layer: string } {
+export function exportVgg16Onnx(
+  weightsPath: string,
+  outPath: string,
+  opts: BuildOptions = {},
+): { naming: Vgg16Naming; layer: string } {
   const layer = opts.layer ?? DEFAULT_LAYER;
   const file = readSafetensorsHeader(weightsPath);
   const weights = resolveVgg16Weights(file, layer);
   const graphWeights = new Map<string, GraphTensor>();
   for (const t of weights.tensors) {
     const data = readTensorF32(file, t.tensor.name);
-    graphWeights.set(t.key, { dims: t.dims, source: { kind: 'inline', bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) } });
+    graphWeights.set(t.key, {
+      dims: t.dims,
+      source: { kind: 'inline', bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) },
+    });
   }
-  writeFileAtomic(outPath, buildVgg16Model({ layer, preprocess: opts.preprocess, input: opts.input ?? 'f32', weights: graphWeights }));
+  writeFileAtomic(
+    outPath,
+    buildVgg16Model({
+      layer,
+      preprocess: opts.preprocess,
+      input: opts.input ?? 'f32',
+      weights: graphWeights,
+    }),
+  );
   return { naming: weights.naming, layer };
 }

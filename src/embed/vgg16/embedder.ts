@@ -18,7 +18,8 @@ import type { RawImage } from '../../types.js';
 import { modelCacheDir } from '../cache.js';
 import type { Embedder, EmbedderOptions } from '../embedder.js';
 import { MODELS, findCachedModel } from '../pull.js';
-import { prepareBuiltModel } from './build.js';
+import { CALIBRATION_VERSION, prepareBuiltModel, prepareInt8Model } from './build.js';
+import { CALIBRATION, calibrate } from './int8.js';
 import { CANVAS, PREPROCESSINGS, type InputForm, type Preprocess } from './graph.js';
 import { weightsSha256 } from './model-files.js';
 import { prepareOnnxModel } from './onnx-file.js';
@@ -86,12 +87,18 @@ function sessionOptions(threads: number): ort.InferenceSession.SessionOptions {
  */
 export async function createVgg16Embedder(options: EmbedderOptions = {}): Promise<Embedder> {
   const preprocess = (options.preprocess ?? 'imagenet') as Preprocess;
-  if (!Object.hasOwn(PREPROCESSINGS, preprocess)) throw unknownChoice('preprocessing', String(options.preprocess), Object.keys(PREPROCESSINGS));
+  if (!Object.hasOwn(PREPROCESSINGS, preprocess))
+    throw unknownChoice('preprocessing', String(options.preprocess), Object.keys(PREPROCESSINGS));
   const threads = options.threads ?? availableParallelism();
-  if (!Number.isInteger(threads) || threads < 1 || threads > 1024) throw invalidArgument('--threads', 'an integer from 1 to 1024', options.threads);
+  if (!Number.isInteger(threads) || threads < 1 || threads > 1024)
+    throw invalidArgument('--threads', 'an integer from 1 to 1024', options.threads);
   if (options.layer !== undefined && (typeof options.layer !== 'string' || options.layer.length === 0)) {
     throw invalidArgument('--layer', 'a layer name', options.layer);
   }
+
+  const precision = options.precision ?? 'fp32';
+  if (precision !== 'fp32' && precision !== 'int8')
+    throw unknownChoice('precision', String(precision), ['fp32', 'int8']);
 
   const weights = options.weights ?? findCachedModel('vgg16');
   if (weights === undefined) throw noWeights();
@@ -106,22 +113,59 @@ export async function createVgg16Embedder(options: EmbedderOptions = {}): Promis
 
   // A safetensors file's names, shapes and dtypes are checked from its header before it is hashed.
   const layer = options.layer ?? DEFAULT_LAYER;
-  const checked = kind === 'safetensors' ? resolveVgg16Weights(readSafetensorsHeader(weights), layer) : undefined;
+  const checked =
+    kind === 'safetensors' ? resolveVgg16Weights(readSafetensorsHeader(weights), layer) : undefined;
   const sha = await weightsSha256(weights, cacheRoot);
-  const resolve = (): Resolved => {
+  const resolve = async (): Promise<Resolved> => {
     try {
-      return prepare();
+      return await prepare();
     } catch (err) {
       if (err instanceof AtlasError) throw err;
       const code = (err as NodeJS.ErrnoException).code;
-      throw new AtlasError('IO', `cannot prepare the vgg16 model in the cache ${cacheRoot}: ${(err as Error).message}`, {
-        value: cacheRoot,
-        suggestion: code === 'EACCES' || code === 'EROFS' || code === 'ENOSPC' ? 'point FILMATLAS_CACHE at a writable folder (where the weights cannot be hard-linked, a copy of them is made there)' : undefined,
-        cause: err,
-      });
+      throw new AtlasError(
+        'IO',
+        `cannot prepare the vgg16 model in the cache ${cacheRoot}: ${(err as Error).message}`,
+        {
+          value: cacheRoot,
+          suggestion:
+            code === 'EACCES' || code === 'EROFS' || code === 'ENOSPC'
+              ? 'point FILMATLAS_CACHE at a writable folder (where the weights cannot be hard-linked, a copy of them is made there)'
+              : undefined,
+          cause: err,
+        },
+      );
     }
   };
-  const prepare = (): Resolved => {
+  const prepare = async (): Promise<Resolved> => {
+    if (precision === 'int8') {
+      if (!checked) {
+        throw new AtlasError(
+          'INVALID_ARGUMENT',
+          `--precision int8 needs safetensors weights (the network is quantised as it is built), not the ONNX file ${weights}`,
+          {
+            value: weights,
+          },
+        );
+      }
+      const m = await prepareInt8Model(weights, sha, { layer, preprocess }, cacheRoot, (model, w) =>
+        calibrate(model, w, preprocess, threads),
+      );
+      return {
+        modelPath: m.modelPath,
+        layer,
+        dim: m.dim,
+        input: m.input,
+        details: {
+          layer,
+          source: 'safetensors',
+          naming: checked.naming,
+          dtype: m.dtype,
+          precision: 'int8',
+          calibration: `sample-${CALIBRATION.movies * CALIBRATION.stillsPerMovie}-c${CALIBRATION_VERSION}`,
+        },
+        fromCache: !m.built,
+      };
+    }
     if (checked) {
       const m = prepareBuiltModel(weights, sha, { layer, preprocess, input: 'u8' }, cacheRoot);
       return {
@@ -134,10 +178,15 @@ export async function createVgg16Embedder(options: EmbedderOptions = {}): Promis
       };
     }
     const m = prepareOnnxModel(weights, sha, options.layer, cacheRoot);
-    return { modelPath: m.modelPath, layer: m.layer, details: { layer: m.layer, source: 'onnx', naming: 'onnx' }, fromCache: !m.built };
+    return {
+      modelPath: m.modelPath,
+      layer: m.layer,
+      details: { layer: m.layer, source: 'onnx', naming: 'onnx' },
+      fromCache: !m.built,
+    };
   };
 
-  let r = resolve();
+  let r = await resolve();
   let session: ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(r.modelPath, sessionOptions(threads));
@@ -146,7 +195,7 @@ export async function createVgg16Embedder(options: EmbedderOptions = {}): Promis
     // A cached model that no longer loads (damaged, or left by another version): make it again.
     rmSync(r.modelPath, { force: true });
     rmSync(join(dirname(r.modelPath), 'data.json'), { force: true });
-    r = resolve();
+    r = await resolve();
     try {
       session = await ort.InferenceSession.create(r.modelPath, sessionOptions(threads));
     } catch (err2) {
@@ -162,25 +211,42 @@ export async function createVgg16Embedder(options: EmbedderOptions = {}): Promis
 }
 
 function loadError(weights: string, err: unknown): AtlasError {
-  return new AtlasError('MODEL', `ONNX Runtime could not load the model made from ${weights}: ${(err as Error).message?.split('\n')[0]}`, {
-    value: weights,
-    cause: err,
-  });
+  return new AtlasError(
+    'MODEL',
+    `ONNX Runtime could not load the model made from ${weights}: ${(err as Error).message?.split('\n')[0]}`,
+    {
+      value: weights,
+      cause: err,
+    },
+  );
 }
 
-async function makeEmbedder(session: ort.InferenceSession, r: Resolved, preprocess: Preprocess, weightsSha256: string): Promise<Embedder> {
+async function makeEmbedder(
+  session: ort.InferenceSession,
+  r: Resolved,
+  preprocess: Preprocess,
+  weightsSha256: string,
+): Promise<Embedder> {
   // What the model takes: our own graph says; an ONNX file is asked.
   const inputs = session.inputMetadata;
   if (inputs.length !== 1) {
-    throw new AtlasError('MODEL', `the model takes ${inputs.length} inputs (${session.inputNames.join(', ')}); a still embedder needs exactly one image input`);
+    throw new AtlasError(
+      'MODEL',
+      `the model takes ${inputs.length} inputs (${session.inputNames.join(', ')}); a still embedder needs exactly one image input`,
+    );
   }
   const meta = inputs[0];
   if (!meta.isTensor) throw new AtlasError('MODEL', `the model's input ${meta.name} is not a tensor`);
   let form: InputForm;
   if (meta.type === 'float32') form = 'f32';
   else if (meta.type === 'uint8') form = 'u8';
-  else throw new AtlasError('MODEL', `the model's input ${meta.name} is ${meta.type}; expected float32 [N,3,224,224] (or uint8 [N,126,224,3])`);
-  if (r.input && r.input !== form) throw new Error(`internal: built a ${r.input} graph but it takes ${meta.type}`);
+  else
+    throw new AtlasError(
+      'MODEL',
+      `the model's input ${meta.name} is ${meta.type}; expected float32 [N,3,224,224] (or uint8 [N,126,224,3])`,
+    );
+  if (r.input && r.input !== form)
+    throw new Error(`internal: built a ${r.input} graph but it takes ${meta.type}`);
   const expected = form === 'f32' ? [3, CANVAS, CANVAS] : [STILL_HEIGHT, STILL_WIDTH, 3];
   const shape = meta.shape;
   if (shape.length !== 4 || expected.some((d, i) => typeof shape[i + 1] === 'number' && shape[i + 1] !== d)) {
@@ -192,7 +258,8 @@ async function makeEmbedder(session: ort.InferenceSession, r: Resolved, preproce
   const fixedBatch = typeof shape[0] === 'number' && shape[0] > 0 ? shape[0] : undefined;
   const inputName = meta.name;
   const outputName = r.layer;
-  if (!session.outputNames.includes(outputName)) throw new Error(`internal: the model has no output ${outputName}`);
+  if (!session.outputNames.includes(outputName))
+    throw new Error(`internal: the model has no output ${outputName}`);
   const perStill = expected[0] * expected[1] * expected[2];
   const chunk = fixedBatch ?? MAX_CHUNK;
 
@@ -216,7 +283,8 @@ async function makeEmbedder(session: ort.InferenceSession, r: Resolved, preproce
     const rows = fixedBatch ?? stills.length;
     const result = await session.run({ [inputName]: feed(stills, rows) });
     const y = result[outputName];
-    if (y.type !== 'float32') throw new AtlasError('MODEL', `the model's output ${outputName} is ${y.type}, not float32`);
+    if (y.type !== 'float32')
+      throw new AtlasError('MODEL', `the model's output ${outputName} is ${y.type}, not float32`);
     return y.data as Float32Array;
   };
 
@@ -225,9 +293,15 @@ async function makeEmbedder(session: ort.InferenceSession, r: Resolved, preproce
   if (dim === undefined) {
     const out = session.outputMetadata.find((m) => m.name === outputName);
     const dims = out?.isTensor ? out.shape.slice(1) : [];
-    if (dims.length > 0 && dims.every((d) => typeof d === 'number' && d > 0)) dim = (dims as number[]).reduce((a, b) => a * b, 1);
+    if (dims.length > 0 && dims.every((d) => typeof d === 'number' && d > 0))
+      dim = (dims as number[]).reduce((a, b) => a * b, 1);
     else {
-      const black: RawImage = { data: new Uint8Array(STILL_WIDTH * STILL_HEIGHT * 3), width: STILL_WIDTH, height: STILL_HEIGHT, channels: 3 };
+      const black: RawImage = {
+        data: new Uint8Array(STILL_WIDTH * STILL_HEIGHT * 3),
+        width: STILL_WIDTH,
+        height: STILL_HEIGHT,
+        channels: 3,
+      };
       dim = (await runRows([black])).length / (fixedBatch ?? 1);
     }
   }
@@ -237,7 +311,10 @@ async function makeEmbedder(session: ort.InferenceSession, r: Resolved, preproce
   let queue: Promise<unknown> = Promise.resolve();
   const embedNow = async (stills: readonly RawImage[], out: Float32Array): Promise<void> => {
     if (closed) throw new AtlasError('STATE', 'the vgg16 embedder was closed');
-    if (out.length < stills.length * width) throw new RangeError(`out holds ${out.length} floats but ${stills.length} stills need ${stills.length * width}`);
+    if (out.length < stills.length * width)
+      throw new RangeError(
+        `out holds ${out.length} floats but ${stills.length} stills need ${stills.length * width}`,
+      );
     for (let start = 0; start < stills.length; start += chunk) {
       const part = stills.slice(start, start + chunk);
       const y = await runRows(part);
