@@ -7,7 +7,8 @@ import { join } from 'node:path';
  */
 export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.FILMATLAS_CACHE) return env.FILMATLAS_CACHE;
-  const base = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.length > 0 ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
+  const base =
+    env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.length > 0 ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
   return join(base, 'filmatlas');
 }
 

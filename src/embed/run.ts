@@ -37,7 +37,11 @@ export interface EmbedResult {
 export async function loadStill(atlas: Atlas, still: Pick<StillRow, 'id' | 'stdSha256'>): Promise<RawImage> {
   if (!still.stdSha256) throw new AtlasError('STATE', `still ${still.id} is not standardised`);
   const png = await atlas.store.get('stills', still.stdSha256, 'png');
-  const { data, info } = await sharp(png).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(png)
+    .removeAlpha()
+    .toColourspace('srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   if (info.width !== STILL_WIDTH || info.height !== STILL_HEIGHT || info.channels !== 3) {
     throw new AtlasError(
       'STATE',
@@ -45,7 +49,12 @@ export async function loadStill(atlas: Atlas, still: Pick<StillRow, 'id' | 'stdS
       { suggestion: 'run `filmatlas standardise --redo`' },
     );
   }
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
+  return {
+    data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+    width: info.width,
+    height: info.height,
+    channels: 3,
+  };
 }
 
 interface DecodedBatch {
@@ -58,7 +67,11 @@ async function decodeBatch(atlas: Atlas, stills: readonly StillRow[]): Promise<D
   const out: DecodedBatch = { ok: [], failed: [] };
   settled.forEach((r, i) => {
     if (r.status === 'fulfilled') out.ok.push({ still: stills[i], image: r.value });
-    else out.failed.push({ stillId: stills[i].id, error: `cannot decode standardised still: ${describeError(r.reason)}` });
+    else
+      out.failed.push({
+        stillId: stills[i].id,
+        error: `cannot decode standardised still: ${describeError(r.reason)}`,
+      });
   });
   return out;
 }
@@ -73,16 +86,36 @@ export async function embedStills(atlas: Atlas, options: EmbedOptions): Promise<
   const entry = EMBEDDERS[options.model];
   if (!entry) throw unknownChoice('model', options.model, Object.keys(EMBEDDERS));
   const batch = options.batch ?? entry.defaultBatch;
-  if (!Number.isInteger(batch) || batch < 1 || batch > 1024) throw invalidArgument('--batch', 'an integer 1–1024', options.batch);
+  if (!Number.isInteger(batch) || batch < 1 || batch > 1024)
+    throw invalidArgument('--batch', 'an integer 1–1024', options.batch);
   const started = performance.now();
   const embedder = await entry.create(options);
-  const runId = atlas.catalog.startRun('embed', { model: options.model, batch, preprocess: embedder.preprocess });
+  const runId = atlas.catalog.startRun('embed', {
+    model: options.model,
+    batch,
+    preprocess: embedder.preprocess,
+  });
   let writer: FeatureWriter | undefined;
-  const result: EmbedResult = { model: embedder.id, dim: embedder.dim, embedded: 0, failed: 0, skipped: 0, rows: 0, seconds: 0, rate: 0 };
+  const result: EmbedResult = {
+    model: embedder.id,
+    dim: embedder.dim,
+    embedded: 0,
+    failed: 0,
+    skipped: 0,
+    rows: 0,
+    seconds: 0,
+    rate: 0,
+  };
   try {
     writer = FeatureWriter.open(
       atlas,
-      { model: embedder.id, dim: embedder.dim, preprocess: embedder.preprocess, weightsSha256: embedder.weightsSha256, details: embedder.details },
+      {
+        model: embedder.id,
+        dim: embedder.dim,
+        preprocess: embedder.preprocess,
+        weightsSha256: embedder.weightsSha256,
+        details: embedder.details,
+      },
       { redo: options.redo },
     );
     const done = writer.stillIds();
@@ -92,7 +125,8 @@ export async function embedStills(atlas: Atlas, options: EmbedOptions): Promise<
     const total = todo.length;
     const out = new Float32Array(batch * embedder.dim);
     options.onProgress?.({ stage: `embed ${embedder.id}`, done: 0, total, failed: 0 });
-    let next: Promise<DecodedBatch> | undefined = total > 0 ? decodeBatch(atlas, todo.slice(0, batch)) : undefined;
+    let next: Promise<DecodedBatch> | undefined =
+      total > 0 ? decodeBatch(atlas, todo.slice(0, batch)) : undefined;
     for (let start = 0; start < total; start += batch) {
       if (options.signal?.aborted) break;
       const decoded = await next!;
@@ -112,12 +146,18 @@ export async function embedStills(atlas: Atlas, options: EmbedOptions): Promise<
           result.embedded += ids.length;
         } catch (err) {
           if (err instanceof AtlasError && err.code === 'STATE') throw err;
-          for (const id of ids) failures.push({ stillId: id, error: `model failed on this batch: ${describeError(err)}` });
+          for (const id of ids)
+            failures.push({ stillId: id, error: `model failed on this batch: ${describeError(err)}` });
         }
       }
       atlas.catalog.recordEmbedErrors(embedder.id, failures);
       result.failed += failures.length;
-      options.onProgress?.({ stage: `embed ${embedder.id}`, done: Math.min(total, start + batch), total, failed: result.failed });
+      options.onProgress?.({
+        stage: `embed ${embedder.id}`,
+        done: Math.min(total, start + batch),
+        total,
+        failed: result.failed,
+      });
     }
     if (next) await next.catch(() => undefined);
     result.rows = writer.rows;
@@ -125,12 +165,16 @@ export async function embedStills(atlas: Atlas, options: EmbedOptions): Promise<
     result.rate = result.seconds > 0 ? result.embedded / result.seconds : 0;
     if (options.signal?.aborted) {
       atlas.catalog.finishRun(runId, 'aborted', result);
-      throw new AtlasError('ABORTED', `stopped after ${result.embedded} of ${total} stills; run again to resume`);
+      throw new AtlasError(
+        'ABORTED',
+        `stopped after ${result.embedded} of ${total} stills; run again to resume`,
+      );
     }
     atlas.catalog.finishRun(runId, 'done', result);
     return result;
   } catch (err) {
-    if (!(err instanceof AtlasError && err.code === 'ABORTED')) atlas.catalog.finishRun(runId, 'failed', result, describeError(err));
+    if (!(err instanceof AtlasError && err.code === 'ABORTED'))
+      atlas.catalog.finishRun(runId, 'failed', result, describeError(err));
     throw err;
   } finally {
     writer?.close();

@@ -80,7 +80,11 @@ export function parityTensorData(k: number): Float32Array {
 export function writeParityWeights(path: string, naming: Vgg16Naming = 'torchvision'): void {
   const entries: SafetensorsEntry[] = parityTensors().map((t) => {
     const { name, shape } = naming === 'timm' ? timmName(t.name, t.shape) : { name: t.name, shape: t.shape };
-    return { name, shape, data: (out: Float32Array, start: number) => fillParityTensor(t.k, t.bound, out, start) };
+    return {
+      name,
+      shape,
+      data: (out: Float32Array, start: number) => fillParityTensor(t.k, t.bound, out, start),
+    };
   });
   writeSafetensors(path, entries, { format: 'pt', generator: 'filmatlas vgg16-parity (lowbias32)' });
 }

@@ -9,7 +9,18 @@
  * so a crash or a concurrent run never leaves a half-written file under a real name.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, copyFileSync, linkSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  copyFileSync,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 /** Writes `bytes` to `path` through a temporary file and a rename. */
@@ -58,14 +69,30 @@ interface PullRecord {
 export async function weightsSha256(path: string, cacheRoot: string): Promise<string> {
   const st = statSync(path);
   const real = realpathSync(path);
-  const recordPath = join(cacheRoot, 'hashes', `${createHash('sha256').update(real).digest('hex').slice(0, 32)}.json`);
+  const recordPath = join(
+    cacheRoot,
+    'hashes',
+    `${createHash('sha256').update(real).digest('hex').slice(0, 32)}.json`,
+  );
   const rec = readJson<HashRecord>(recordPath);
-  if (rec && rec.path === real && rec.size === st.size && rec.mtimeMs === st.mtimeMs && rec.ino === st.ino && /^[0-9a-f]{64}$/.test(rec.sha256)) {
+  if (
+    rec &&
+    rec.path === real &&
+    rec.size === st.size &&
+    rec.mtimeMs === st.mtimeMs &&
+    rec.ino === st.ino &&
+    /^[0-9a-f]{64}$/.test(rec.sha256)
+  ) {
     return rec.sha256;
   }
   let sha256: string | undefined;
   const pulled = readJson<PullRecord>(`${path}.json`);
-  if (pulled && typeof pulled.sha256 === 'string' && /^[0-9a-f]{64}$/.test(pulled.sha256) && pulled.bytes === st.size) {
+  if (
+    pulled &&
+    typeof pulled.sha256 === 'string' &&
+    /^[0-9a-f]{64}$/.test(pulled.sha256) &&
+    pulled.bytes === st.size
+  ) {
     try {
       if (statSync(`${path}.json`).mtimeMs >= st.mtimeMs) sha256 = pulled.sha256;
     } catch {
@@ -74,7 +101,8 @@ export async function weightsSha256(path: string, cacheRoot: string): Promise<st
   }
   if (!sha256) {
     const hash = createHash('sha256');
-    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 22 })) hash.update(chunk as Buffer);
+    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 22 }))
+      hash.update(chunk as Buffer);
     sha256 = hash.digest('hex');
   }
   try {

@@ -17,7 +17,14 @@ import { mkdirSync, readFileSync, existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, normalize, basename } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { AtlasError } from '../../errors.js';
-import { placeFile, placedFileValid, readJson, safeName, writeFileAtomic, type PlacedFile } from './model-files.js';
+import {
+  placeFile,
+  placedFileValid,
+  readJson,
+  safeName,
+  writeFileAtomic,
+  type PlacedFile,
+} from './model-files.js';
 
 const { onnx } = onnxProto;
 type IGraph = onnxProto.onnx.IGraphProto;
@@ -89,11 +96,17 @@ function listLayers(graph: IGraph, path: string, layer: string): AtlasError {
   const nodes = graph.node ?? [];
   const outputs = nodes.flatMap((n) => n.output ?? []).filter(Boolean);
   // A few useful names: the fully-connected outputs and the last outputs of the graph.
-  const shown = [...new Set([...nodes.filter(isFc).map((n) => n.output![0]), ...outputs.slice(-8)])].slice(0, 12);
+  const shown = [...new Set([...nodes.filter(isFc).map((n) => n.output![0]), ...outputs.slice(-8)])].slice(
+    0,
+    12,
+  );
   return new AtlasError(
     'INVALID_ARGUMENT',
     `unknown layer '${layer}' for ${path}: must be the output of one of its ${nodes.length} nodes, e.g. [${shown.join(', ')}]`,
-    { value: layer, suggestion: `leave out --layer for the default (${defaultLayer(graph)}: fc7 before ReLU)` },
+    {
+      value: layer,
+      suggestion: `leave out --layer for the default (${defaultLayer(graph)}: fc7 before ReLU)`,
+    },
   );
 }
 
@@ -101,11 +114,17 @@ function listLayers(graph: IGraph, path: string, layer: string): AtlasError {
  * Returns a model file that computes only `layer` (default: `defaultLayer`) of the ONNX
  * model at `path`, from the cache when it was made before.
  */
-export function prepareOnnxModel(path: string, sha256: string, layer: string | undefined, cacheRoot: string): PreparedOnnx {
+export function prepareOnnxModel(
+  path: string,
+  sha256: string,
+  layer: string | undefined,
+  cacheRoot: string,
+): PreparedOnnx {
   const dir = join(cacheRoot, 'onnx', sha256.slice(0, 32));
   const manifestPath = join(dir, 'data.json');
   const cached = readJson<OnnxManifest>(manifestPath);
-  const valid = cached?.version === 1 && cached.sha256 === sha256 && cached.files.every((f) => placedFileValid(dir, f));
+  const valid =
+    cached?.version === 1 && cached.sha256 === sha256 && cached.files.every((f) => placedFileValid(dir, f));
   if (valid) {
     const want = layer ?? cached.defaultLayer;
     const modelPath = join(dir, `cut-g${CUT_VERSION}-${safeName(want)}.onnx`);
@@ -117,10 +136,14 @@ export function prepareOnnxModel(path: string, sha256: string, layer: string | u
   try {
     model = onnx.ModelProto.decode(buf);
   } catch (err) {
-    throw new AtlasError('MODEL', `${path} is not a valid ONNX model: ${(err as Error).message}`, { value: path, cause: err });
+    throw new AtlasError('MODEL', `${path} is not a valid ONNX model: ${(err as Error).message}`, {
+      value: path,
+      cause: err,
+    });
   }
   const graph = model.graph;
-  if (!graph || !graph.node || graph.node.length === 0) throw new AtlasError('MODEL', `${path} is not a valid ONNX model: it has no graph`, { value: path });
+  if (!graph || !graph.node || graph.node.length === 0)
+    throw new AtlasError('MODEL', `${path} is not a valid ONNX model: it has no graph`, { value: path });
   const defLayer = defaultLayer(graph);
   const want = layer ?? defLayer;
   if (!graph.node.some((n) => n.output?.includes(want))) throw listLayers(graph, path, want);
@@ -155,7 +178,11 @@ export function prepareOnnxModel(path: string, sha256: string, layer: string | u
       const location = entries.get('location') ?? '';
       const src = normalize(join(modelDir, location));
       if (!location || isAbsolute(location) || !existsSync(src)) {
-        throw new AtlasError('MODEL', `initializer ${t.name} of ${path} keeps its data in '${location}', which is not a file beside the model`, { value: path });
+        throw new AtlasError(
+          'MODEL',
+          `initializer ${t.name} of ${path} keeps its data in '${location}', which is not a file beside the model`,
+          { value: path },
+        );
       }
       let name = externalNames.get(src);
       if (!name) {

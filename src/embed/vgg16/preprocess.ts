@@ -12,10 +12,16 @@ const STILL_BYTES = STILL_WIDTH * STILL_HEIGHT * 3;
 
 function checkStill(img: RawImage, i: number): void {
   if (img.width !== STILL_WIDTH || img.height !== STILL_HEIGHT) {
-    throw new AtlasError('BAD_IMAGE', `still ${i} of the batch is ${img.width}×${img.height}, expected a standardised ${STILL_WIDTH}×${STILL_HEIGHT} still`);
+    throw new AtlasError(
+      'BAD_IMAGE',
+      `still ${i} of the batch is ${img.width}×${img.height}, expected a standardised ${STILL_WIDTH}×${STILL_HEIGHT} still`,
+    );
   }
   if (img.data.length < img.width * img.height * img.channels) {
-    throw new AtlasError('BAD_IMAGE', `still ${i} of the batch has ${img.data.length} bytes, fewer than ${img.width}×${img.height}×${img.channels}`);
+    throw new AtlasError(
+      'BAD_IMAGE',
+      `still ${i} of the batch has ${img.data.length} bytes, fewer than ${img.width}×${img.height}×${img.channels}`,
+    );
   }
 }
 

@@ -63,7 +63,8 @@ export interface SafetensorsFile {
 function corrupt(path: string, why: string, cause?: unknown): AtlasError {
   return new AtlasError('MODEL', `${path} is not a valid safetensors file: ${why}`, {
     value: path,
-    suggestion: 'the file is damaged or incomplete: download it again (`filmatlas models pull vgg16`) or pass another --weights file',
+    suggestion:
+      'the file is damaged or incomplete: download it again (`filmatlas models pull vgg16`) or pass another --weights file',
     cause,
   });
 }
@@ -72,7 +73,11 @@ function readExactly(fd: number, buf: Uint8Array, position: number, path: string
   let done = 0;
   while (done < buf.byteLength) {
     const n = readSync(fd, buf, done, buf.byteLength - done, position + done);
-    if (n === 0) throw corrupt(path, `the file ends at byte ${position + done}, before the ${buf.byteLength} bytes expected at ${position}`);
+    if (n === 0)
+      throw corrupt(
+        path,
+        `the file ends at byte ${position + done}, before the ${buf.byteLength} bytes expected at ${position}`,
+      );
     done += n;
   }
 }
@@ -90,10 +95,14 @@ export function readSafetensorsHeader(path: string): SafetensorsFile {
     fd = openSync(path, 'r');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new AtlasError(code === 'ENOENT' ? 'NOT_FOUND' : 'IO', `cannot open the weights file ${path}: ${(err as Error).message}`, {
-      value: path,
-      cause: err,
-    });
+    throw new AtlasError(
+      code === 'ENOENT' ? 'NOT_FOUND' : 'IO',
+      `cannot open the weights file ${path}: ${(err as Error).message}`,
+      {
+        value: path,
+        cause: err,
+      },
+    );
   }
   try {
     const size = fstatSync(fd).size;
@@ -102,10 +111,17 @@ export function readSafetensorsHeader(path: string): SafetensorsFile {
     readExactly(fd, lenBuf, 0, path);
     const headerLen64 = new DataView(lenBuf.buffer).getBigUint64(0, true);
     if (headerLen64 < 2n || headerLen64 > BigInt(MAX_HEADER_BYTES)) {
-      throw corrupt(path, `the header length field says ${headerLen64} bytes (expected 2 to ${MAX_HEADER_BYTES})`);
+      throw corrupt(
+        path,
+        `the header length field says ${headerLen64} bytes (expected 2 to ${MAX_HEADER_BYTES})`,
+      );
     }
     const headerLen = Number(headerLen64);
-    if (8 + headerLen > size) throw corrupt(path, `the header length field says ${headerLen} bytes but the file has only ${size - 8} after it (truncated?)`);
+    if (8 + headerLen > size)
+      throw corrupt(
+        path,
+        `the header length field says ${headerLen} bytes but the file has only ${size - 8} after it (truncated?)`,
+      );
     const headerBuf = new Uint8Array(headerLen);
     readExactly(fd, headerBuf, 8, path);
     let header: unknown;
@@ -114,14 +130,16 @@ export function readSafetensorsHeader(path: string): SafetensorsFile {
     } catch (err) {
       throw corrupt(path, `its header is not valid JSON (${(err as Error).message})`, err);
     }
-    if (header === null || typeof header !== 'object' || Array.isArray(header)) throw corrupt(path, 'its header is not a JSON object');
+    if (header === null || typeof header !== 'object' || Array.isArray(header))
+      throw corrupt(path, 'its header is not a JSON object');
     const dataStart = 8 + headerLen;
     const dataBytes = size - dataStart;
     const tensors = new Map<string, SafetensorsTensor>();
     let metadata: Record<string, string> = {};
     for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
       if (name === '__metadata__') {
-        if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) metadata = raw as Record<string, string>;
+        if (raw !== null && typeof raw === 'object' && !Array.isArray(raw))
+          metadata = raw as Record<string, string>;
         continue;
       }
       tensors.set(name, parseEntry(path, name, raw, dataStart, dataBytes));
@@ -140,10 +158,22 @@ export function readSafetensorsHeader(path: string): SafetensorsFile {
   }
 }
 
-function parseEntry(path: string, name: string, raw: unknown, dataStart: number, dataBytes: number): SafetensorsTensor {
-  if (raw === null || typeof raw !== 'object') throw corrupt(path, `the entry of tensor ${name} is not an object`);
-  const { dtype, shape, data_offsets: offsets } = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-  if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) throw corrupt(path, `tensor ${name} has an unknown dtype ${JSON.stringify(dtype)}`);
+function parseEntry(
+  path: string,
+  name: string,
+  raw: unknown,
+  dataStart: number,
+  dataBytes: number,
+): SafetensorsTensor {
+  if (raw === null || typeof raw !== 'object')
+    throw corrupt(path, `the entry of tensor ${name} is not an object`);
+  const {
+    dtype,
+    shape,
+    data_offsets: offsets,
+  } = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+  if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES))
+    throw corrupt(path, `tensor ${name} has an unknown dtype ${JSON.stringify(dtype)}`);
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     throw corrupt(path, `tensor ${name} has an invalid shape ${JSON.stringify(shape)}`);
   }
@@ -164,7 +194,10 @@ function parseEntry(path: string, name: string, raw: unknown, dataStart: number,
     );
   }
   if (offsets[1] > dataBytes) {
-    throw corrupt(path, `tensor ${name} ends at data byte ${offsets[1]} but the file holds only ${dataBytes} bytes of data (truncated?)`);
+    throw corrupt(
+      path,
+      `tensor ${name} ends at data byte ${offsets[1]} but the file holds only ${dataBytes} bytes of data (truncated?)`,
+    );
   }
   return { name, dtype, shape: shape as number[], elements, offset: dataStart + offsets[0], byteLength };
 }
@@ -199,10 +232,15 @@ export function readTensorF32(file: SafetensorsFile, name: string, out?: Float32
   const t = file.tensors.get(name);
   if (!t) throw new AtlasError('MODEL', `${file.path} has no tensor ${name}`, { value: file.path });
   if (!(FLOAT_DTYPES as readonly string[]).includes(t.dtype)) {
-    throw new AtlasError('MODEL', `${name}: expected a float tensor (${FLOAT_DTYPES.join(', ')}), got ${t.dtype}`, { value: file.path });
+    throw new AtlasError(
+      'MODEL',
+      `${name}: expected a float tensor (${FLOAT_DTYPES.join(', ')}), got ${t.dtype}`,
+      { value: file.path },
+    );
   }
   const dst = out ?? new Float32Array(t.elements);
-  if (dst.length < t.elements) throw new RangeError(`output holds ${dst.length} floats but ${name} has ${t.elements}`);
+  if (dst.length < t.elements)
+    throw new RangeError(`output holds ${dst.length} floats but ${name} has ${t.elements}`);
   const fd = openSync(file.path, 'r');
   try {
     if (t.dtype === 'F32') {
@@ -258,14 +296,20 @@ const WRITE_CHUNK = 1 << 22;
  * the reference writer does), tensors in the order given. Written to a temporary file
  * and renamed, so a crash never leaves a half-written file under `path`.
  */
-export function writeSafetensors(path: string, entries: readonly SafetensorsEntry[], metadata?: Record<string, string>): void {
+export function writeSafetensors(
+  path: string,
+  entries: readonly SafetensorsEntry[],
+  metadata?: Record<string, string>,
+): void {
   const header: Record<string, unknown> = {};
   if (metadata) header.__metadata__ = metadata;
   let offset = 0;
   for (const e of entries) {
     const elements = e.shape.reduce((a, b) => a * b, 1);
     if (e.data instanceof Float32Array && e.data.length !== elements) {
-      throw new RangeError(`${e.name}: shape [${e.shape.join(',')}] has ${elements} elements but the data has ${e.data.length}`);
+      throw new RangeError(
+        `${e.name}: shape [${e.shape.join(',')}] has ${elements} elements but the data has ${e.data.length}`,
+      );
     }
     header[e.name] = { dtype: 'F32', shape: e.shape, data_offsets: [offset, offset + elements * 4] };
     offset += elements * 4;

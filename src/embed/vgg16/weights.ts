@@ -60,9 +60,30 @@ export interface FcSpec {
 }
 
 export const VGG16_FCS: readonly FcSpec[] = [
-  { layer: 'fc6', inFeatures: 512 * 7 * 7, outFeatures: 4096, torchvision: 'classifier.0', timm: 'pre_logits.fc1', timmShape: [4096, 512, 7, 7] },
-  { layer: 'fc7', inFeatures: 4096, outFeatures: 4096, torchvision: 'classifier.3', timm: 'pre_logits.fc2', timmShape: [4096, 4096, 1, 1] },
-  { layer: 'fc8', inFeatures: 4096, outFeatures: 1000, torchvision: 'classifier.6', timm: 'head.fc', timmShape: [1000, 4096] },
+  {
+    layer: 'fc6',
+    inFeatures: 512 * 7 * 7,
+    outFeatures: 4096,
+    torchvision: 'classifier.0',
+    timm: 'pre_logits.fc1',
+    timmShape: [4096, 512, 7, 7],
+  },
+  {
+    layer: 'fc7',
+    inFeatures: 4096,
+    outFeatures: 4096,
+    torchvision: 'classifier.3',
+    timm: 'pre_logits.fc2',
+    timmShape: [4096, 4096, 1, 1],
+  },
+  {
+    layer: 'fc8',
+    inFeatures: 4096,
+    outFeatures: 1000,
+    torchvision: 'classifier.6',
+    timm: 'head.fc',
+    timmShape: [1000, 4096],
+  },
 ];
 
 /**
@@ -70,7 +91,11 @@ export const VGG16_FCS: readonly FcSpec[] = [
  * block, then fc6, relu6, fc7, relu7, fc8. The default, `fc7`, is fc7 before its ReLU.
  */
 export const VGG16_LAYERS: readonly string[] = [
-  ...VGG16_CONVS.flatMap((c) => [c.layer, c.layer.replace('conv', 'relu'), ...(c.poolAfter ? [c.poolAfter] : [])]),
+  ...VGG16_CONVS.flatMap((c) => [
+    c.layer,
+    c.layer.replace('conv', 'relu'),
+    ...(c.poolAfter ? [c.poolAfter] : []),
+  ]),
   'fc6',
   'relu6',
   'fc7',
@@ -151,9 +176,13 @@ export function detectNaming(file: SafetensorsFile): Vgg16Naming {
  */
 export function resolveVgg16Weights(file: SafetensorsFile, layer: string = DEFAULT_LAYER): Vgg16Weights {
   if (!VGG16_LAYERS.includes(layer)) {
-    throw new AtlasError('INVALID_ARGUMENT', `unknown VGG-16 layer '${layer}': must be one of [${VGG16_LAYERS.join(', ')}]`, {
-      value: layer,
-    });
+    throw new AtlasError(
+      'INVALID_ARGUMENT',
+      `unknown VGG-16 layer '${layer}': must be one of [${VGG16_LAYERS.join(', ')}]`,
+      {
+        value: layer,
+      },
+    );
   }
   const naming = detectNaming(file);
   const { convs, fcs } = layersNeeded(layer);
@@ -161,21 +190,33 @@ export function resolveVgg16Weights(file: SafetensorsFile, layer: string = DEFAU
   const take = (key: string, source: string, expected: number[], dims: number[]): void => {
     const t = file.tensors.get(source);
     if (!t) {
-      throw new AtlasError('MODEL', `${file.path} is missing tensor ${source} (expected shape [${expected.join(',')}], ${naming} naming)`, {
-        value: file.path,
-        suggestion: 'the file is not a complete VGG-16 (torchvision or timm vgg16.tv_in1k) state dict',
-      });
+      throw new AtlasError(
+        'MODEL',
+        `${file.path} is missing tensor ${source} (expected shape [${expected.join(',')}], ${naming} naming)`,
+        {
+          value: file.path,
+          suggestion: 'the file is not a complete VGG-16 (torchvision or timm vgg16.tv_in1k) state dict',
+        },
+      );
     }
     if (t.shape.length !== expected.length || t.shape.some((d, i) => d !== expected[i])) {
-      throw new AtlasError('MODEL', `${source}: expected [${expected.join(',')}], got [${t.shape.join(',')}] in ${file.path}`, {
-        value: file.path,
-        suggestion: 'the file holds another network than VGG-16 (torchvision vgg16 / timm vgg16.tv_in1k)',
-      });
+      throw new AtlasError(
+        'MODEL',
+        `${source}: expected [${expected.join(',')}], got [${t.shape.join(',')}] in ${file.path}`,
+        {
+          value: file.path,
+          suggestion: 'the file holds another network than VGG-16 (torchvision vgg16 / timm vgg16.tv_in1k)',
+        },
+      );
     }
     if (!(FLOAT_DTYPES as readonly string[]).includes(t.dtype)) {
-      throw new AtlasError('MODEL', `${source}: expected a float tensor (${FLOAT_DTYPES.join(', ')}), got ${t.dtype} in ${file.path}`, {
-        value: file.path,
-      });
+      throw new AtlasError(
+        'MODEL',
+        `${source}: expected a float tensor (${FLOAT_DTYPES.join(', ')}), got ${t.dtype} in ${file.path}`,
+        {
+          value: file.path,
+        },
+      );
     }
     tensors.push({ key, tensor: t, dims });
   };
@@ -208,9 +249,13 @@ export function torchvisionVgg16Tensors(): { name: string; shape: number[] }[] {
 }
 
 /** timm's name and shape for a torchvision tensor name (features.* are the same). */
-export function timmName(torchvisionName: string, shape: readonly number[]): { name: string; shape: number[] } {
+export function timmName(
+  torchvisionName: string,
+  shape: readonly number[],
+): { name: string; shape: number[] } {
   for (const f of VGG16_FCS) {
-    if (torchvisionName === `${f.torchvision}.weight`) return { name: `${f.timm}.weight`, shape: f.timmShape };
+    if (torchvisionName === `${f.torchvision}.weight`)
+      return { name: `${f.timm}.weight`, shape: f.timmShape };
     if (torchvisionName === `${f.torchvision}.bias`) return { name: `${f.timm}.bias`, shape: [...shape] };
   }
   return { name: torchvisionName, shape: [...shape] };
