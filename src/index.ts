@@ -99,6 +99,51 @@ export {
   type FeatureSource,
 } from './export/features.js';
 export { atlasFeatureSource } from './export/source.js';
+export {
+  exportLayout,
+  LAYOUT_EXPORT_FORMATS,
+  type LayoutExportFormat,
+  type LayoutExportResult,
+} from './export/layout.js';
+
+// Maps: PCA (streamed), t-SNE and UMAP to 2-D, stored as named layouts.
+export {
+  fitPca,
+  fitTransformPca,
+  transformPca,
+  PCA_METHODS,
+  type PcaModel,
+  type PcaOptions,
+} from './numeric/pca.js';
+export { symmetricEigen, type SymmetricEigen } from './numeric/eigen.js';
+export {
+  knn,
+  leadingNeighbours,
+  KNN_METRICS,
+  type KnnResult,
+  type KnnOptions,
+  type KnnMetric,
+} from './numeric/knn.js';
+export { tsne, type TsneOptions } from './layout/tsne.js';
+export { umap, type UmapOptions } from './layout/umap.js';
+export {
+  mapLayout,
+  checkMapOptions,
+  reducer,
+  REDUCERS,
+  type MapOptions,
+  type MapResult,
+  type ReduceMethod,
+  type Reducer,
+} from './layout/reduce.js';
+export {
+  readLayout,
+  writeLayout,
+  listLayouts,
+  type LayoutManifest,
+  type StoredLayout,
+  type NewLayout,
+} from './layout/store.js';
 
 export {
   assignGrid,

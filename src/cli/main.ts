@@ -8,6 +8,7 @@ import { registerExport } from './commands/export.js';
 import { registerGrid } from './commands/grid.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerIngestVideo } from './commands/ingest-video.js';
+import { registerMap } from './commands/map.js';
 import { registerModels } from './commands/models.js';
 import { registerRender } from './commands/render.js';
 import { registerSample } from './commands/sample.js';
@@ -100,6 +101,7 @@ export function buildProgram(): Command {
   registerModels(program, run);
   registerEmbed(program, run);
   registerExport(program, run);
+  registerMap(program, run);
   registerGrid(program, run);
   registerRender(program, run);
   return program;
