@@ -189,3 +189,68 @@ export {
 } from './render/deepzoom.js';
 export { renderPlot, scatterSvg, type PlotOptions, type PlotResult } from './render/plot.js';
 export { gridPicture, atlasCellImages, type CellImages, type GridPicture } from './render/cells.js';
+
+// Looks: palettes, colour search, similar stills and movies, clusters, sequences.
+export {
+  PALETTE_SPACES,
+  paletteSpace,
+  parseHex,
+  deltaE,
+  describeLab,
+  type PaletteSpace,
+  type PaletteColour,
+} from './imaging/palette-colour.js';
+export {
+  stillPalette,
+  mergePalettes,
+  describePalette,
+  computePalettes,
+  readPaletteSet,
+  stillPaletteOf,
+  writeSwatchPng,
+  writeBarcodePng,
+  type PackedPalette,
+  type PaletteOptions,
+  type PaletteSet,
+  type BarcodeOptions,
+  type ComputePalettesResult,
+} from './looks/palette.js';
+export { emd, type EmdResult } from './looks/emd.js';
+export {
+  searchColour,
+  parseColourQuery,
+  paletteDistance,
+  type ColourSearchOptions,
+  type ColourSearchResult,
+} from './looks/search.js';
+export {
+  similarStills,
+  similarMovies,
+  embedFile,
+  type SimilarStillsOptions,
+  type SimilarStillsResult,
+  type SimilarMoviesOptions,
+  type SimilarMoviesResult,
+} from './looks/similar.js';
+export { openAnnIndex, DEFAULT_ANN, type AnnIndex, type AnnParams } from './looks/ann.js';
+export {
+  clusterStills,
+  readClusters,
+  CLUSTER_METHODS,
+  type ClusterOptions,
+  type ClusterResult,
+  type ClusterSummary,
+} from './looks/cluster.js';
+export { hdbscan, type HdbscanOptions, type HdbscanResult } from './looks/hdbscan.js';
+export { kmeans, silhouette, type KMeansOptions, type KMeansResult } from './looks/kmeans.js';
+export { purity, nmi, ari } from './looks/metrics.js';
+export {
+  compareMovies,
+  compareSequences,
+  dtw,
+  rhythm,
+  type CompareOptions,
+  type CompareResult,
+  type DtwResult,
+} from './looks/sequence.js';
+export { LookVectors, findMovie, NORMALIZATIONS, type Normalization } from './looks/vectors.js';

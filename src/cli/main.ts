@@ -14,6 +14,12 @@ import { registerRender } from './commands/render.js';
 import { registerSample } from './commands/sample.js';
 import { registerScrape } from './commands/scrape.js';
 import { registerStatus } from './commands/status.js';
+import { registerBarcode } from './commands/barcode.js';
+import { registerCluster } from './commands/cluster.js';
+import { registerCompare } from './commands/compare.js';
+import { registerPalette } from './commands/palette.js';
+import { registerSearch } from './commands/search.js';
+import { registerSimilar } from './commands/similar.js';
 
 /** Runs one command's body with a context; turns errors into messages and exit codes. */
 export type Run = (flags: { json?: boolean }, body: (ctx: CliContext) => Promise<void>) => Promise<void>;
@@ -104,6 +110,12 @@ export function buildProgram(): Command {
   registerMap(program, run);
   registerGrid(program, run);
   registerRender(program, run);
+  registerPalette(program, run);
+  registerBarcode(program, run);
+  registerSimilar(program, run);
+  registerSearch(program, run);
+  registerCluster(program, run);
+  registerCompare(program, run);
   return program;
 }
 
