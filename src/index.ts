@@ -254,3 +254,10 @@ export {
   type DtwResult,
 } from './looks/sequence.js';
 export { LookVectors, findMovie, NORMALIZATIONS, type Normalization } from './looks/vectors.js';
+export {
+  startServer,
+  createExplorerHandler,
+  type ServeOptions,
+  type RunningServer,
+} from './server/server.js';
+export { ExplorerData, MAX_RESULTS } from './server/data.js';

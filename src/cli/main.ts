@@ -13,6 +13,7 @@ import { registerModels } from './commands/models.js';
 import { registerRender } from './commands/render.js';
 import { registerSample } from './commands/sample.js';
 import { registerScrape } from './commands/scrape.js';
+import { registerServe } from './commands/serve.js';
 import { registerStatus } from './commands/status.js';
 import { registerBarcode } from './commands/barcode.js';
 import { registerCluster } from './commands/cluster.js';
@@ -110,6 +111,7 @@ export function buildProgram(): Command {
   registerMap(program, run);
   registerGrid(program, run);
   registerRender(program, run);
+  registerServe(program, run);
   registerPalette(program, run);
   registerBarcode(program, run);
   registerSimilar(program, run);
