@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // The main job on a generated sample, end to end:
-//   sample → ingest (+ standardise) → embed (color; vgg16 when its weights are cached or given) → status → export.
+//   sample → ingest (+ standardise) → embed (color; vgg16 when its weights are cached or given) → status
+//   → map (PCA, UMAP) → grid → mosaic + plot → palette, similar movies, clusters → export.
 // Usage: npm run demo [-- DIR]   (default DIR: ./demo). Extra env: FILMATLAS_WEIGHTS=/path/to/vgg16.safetensors
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -33,10 +34,99 @@ if (!existsSync(join(stills, 'movies.csv'))) {
 step('ingest', ['ingest', stills, '--atlas', atlas]);
 step('embed color', ['embed', '--atlas', atlas, '--model', 'color']);
 const weights = process.env.FILMATLAS_WEIGHTS;
-const vgg = step('embed vgg16', ['embed', '--atlas', atlas, '--model', 'vgg16', ...(weights ? ['--weights', weights] : [])], {
-  allowFail: true,
-});
-if (!vgg) console.log('(vgg16 skipped: no weights here — `filmatlas models pull vgg16` on a machine with internet, or FILMATLAS_WEIGHTS=FILE)');
+const vgg = step(
+  'embed vgg16',
+  ['embed', '--atlas', atlas, '--model', 'vgg16', ...(weights ? ['--weights', weights] : [])],
+  {
+    allowFail: true,
+  },
+);
+if (!vgg)
+  console.log(
+    '(vgg16 skipped: no weights here — `filmatlas models pull vgg16` on a machine with internet, or FILMATLAS_WEIGHTS=FILE)',
+  );
 step('status', ['status', '--atlas', atlas]);
-step('export', ['export', 'features', '--atlas', atlas, '--model', 'color', '--format', 'npy', '--out', join(dir, 'color.npy')]);
-console.log(`\ndemo: done. Atlas in ${atlas}`);
+// Maps: the original analysis's standardised PCA, then UMAP; the PCA snapped to a grid and drawn.
+const features = vgg ? 'vgg16' : 'color';
+step('map pca', [
+  'map',
+  '--atlas',
+  atlas,
+  '--features',
+  features,
+  '--reduce',
+  'pca',
+  '--standardize',
+  '--name',
+  'pca',
+]);
+step('map umap', ['map', '--atlas', atlas, '--features', 'color', '--reduce', 'umap', '--name', 'umap']);
+step('grid', ['grid', '--atlas', atlas, '--layout', 'pca', '--name', 'pca-grid']);
+step('mosaic', ['render', '--atlas', atlas, '--layout', 'pca-grid', '--mosaic', join(dir, 'pca-grid.png')]);
+step('plot', [
+  'render',
+  '--atlas',
+  atlas,
+  '--layout',
+  'umap',
+  '--plot',
+  join(dir, 'umap.svg'),
+  '--color-by',
+  'family',
+]);
+// Looks: a movie's palette, the movies that look like it, clusters of stills.
+const firstMovie = readFileSync(join(stills, 'movies.csv'), 'utf8').split('\n')[1];
+const [title, year] = parseCsvLine(firstMovie);
+const movie = `${title} (${year})`;
+step('palette', ['palette', '--atlas', atlas, '--movie', movie, '--png', join(dir, 'palette.png')]);
+step('similar movie', ['similar', 'movie', movie, '--atlas', atlas, '--features', 'color', '--k', '5']);
+step('cluster', ['cluster', '--atlas', atlas, '--features', 'color', '--k', '4', '--name', 'looks']);
+step('export', [
+  'export',
+  'features',
+  '--atlas',
+  atlas,
+  '--model',
+  'color',
+  '--format',
+  'npy',
+  '--out',
+  join(dir, 'color.npy'),
+]);
+step('export layout', [
+  'export',
+  'layout',
+  'pca-grid',
+  '--atlas',
+  atlas,
+  '--format',
+  'csv',
+  '--out',
+  join(dir, 'pca-grid.csv'),
+]);
+console.log(
+  `\ndemo: done. Atlas in ${atlas}; pictures in ${dir}. Explore it: npx filmatlas serve --atlas ${atlas}`,
+);
+
+/** The first fields of one CSV line (quotes handled). */
+function parseCsvLine(line) {
+  const out = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      out.push(field);
+      field = '';
+    } else field += c;
+  }
+  out.push(field.trim());
+  return out;
+}
