@@ -286,13 +286,21 @@ export class FeatureReader {
 
   /** Rows [start, start + count) as one row-major Float32Array. */
   readRows(start: number, count: number): Float32Array {
+    const out = new Float32Array(Math.max(0, count) * this.dim);
+    this.readRowsInto(start, count, out);
+    return out;
+  }
+
+  /** Rows [start, start+count) read straight into `out` (at least count × dim floats): no allocation per block. */
+  readRowsInto(start: number, count: number, out: Float32Array): void {
     if (start < 0 || count < 0 || start + count > this.rows) {
       throw new RangeError(`rows ${start}..${start + count} out of range 0..${this.rows}`);
     }
-    const out = new Float32Array(count * this.dim);
+    if (out.length < count * this.dim)
+      throw new RangeError(`out holds ${out.length} floats, ${count} rows need ${count * this.dim}`);
     const fd = openSync(join(this.dir, this.manifest.matrix), 'r');
     try {
-      const buf = Buffer.from(out.buffer);
+      const buf = Buffer.from(out.buffer, out.byteOffset, count * this.dim * 4);
       let off = 0;
       while (off < buf.length) {
         const n = readSync(fd, buf, off, buf.length - off, start * this.dim * 4 + off);
@@ -303,7 +311,6 @@ export class FeatureReader {
     } finally {
       closeSync(fd);
     }
-    return out;
   }
 }
 
