@@ -24,6 +24,7 @@ import { AtlasError, invalidArgument, throwIfAborted } from '../errors.js';
 import { knn, leadingNeighbours, type KnnResult } from '../numeric/knn.js';
 import { Random } from '../numeric/random.js';
 import { matrixSource, type Matrix, type StageOptions } from '../types.js';
+import { bothWays } from '../numeric/sparse.js';
 
 export interface TsneOptions extends StageOptions {
   /** Effective number of neighbours. Default 30; > 0 and at most (n − 1)/3. */
@@ -122,25 +123,7 @@ export function affinities(
     for (let t = 0; t < k; t++) cond[o + t] /= sum;
   }
   // Symmetrise: row i gets (i→j) and (j→i) entries, duplicates merged in place.
-  const count = new Int32Array(n + 1);
-  for (let i = 0; i < n; i++) {
-    count[i] += k;
-    for (let t = 0; t < k; t++) count[indices[i * k + t]] += 1;
-  }
-  const start = new Int32Array(n + 1);
-  for (let i = 0; i < n; i++) start[i + 1] = start[i] + count[i];
-  const fill = start.slice(0, n);
-  const cols = new Int32Array(start[n]);
-  const vals = new Float64Array(start[n]);
-  for (let i = 0; i < n; i++)
-    for (let t = 0; t < k; t++) {
-      const j = indices[i * k + t];
-      const p = cond[i * k + t];
-      cols[fill[i]] = j;
-      vals[fill[i]++] = p;
-      cols[fill[j]] = i;
-      vals[fill[j]++] = p;
-    }
+  const { start, cols, vals } = bothWays(indices, cond, n, k);
   const pos = new Int32Array(n).fill(-1);
   const rowPtr = new Int32Array(n + 1);
   let w = 0;

@@ -30,6 +30,7 @@ import { AtlasError, invalidArgument, throwIfAborted } from '../errors.js';
 import { knn, leadingNeighbours, type KnnResult } from '../numeric/knn.js';
 import { Random } from '../numeric/random.js';
 import { matrixSource, type Matrix, type StageOptions } from '../types.js';
+import { bothWays } from '../numeric/sparse.js';
 
 export interface UmapOptions extends StageOptions {
   /** Neighbours per point, the point itself included (umap-learn's n_neighbors). Default 15; 2 … 200, and below n. */
@@ -127,25 +128,7 @@ export function fuzzySimplicialSet(
     }
   }
   // Fuzzy union: row i gets (i→j, w) and (j→i, w); a pair present both ways merges to a + b − ab.
-  const count = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    count[i] += k;
-    for (let t = 0; t < k; t++) count[indices[i * k + t]] += 1;
-  }
-  const start = new Int32Array(n + 1);
-  for (let i = 0; i < n; i++) start[i + 1] = start[i] + count[i];
-  const fill = start.slice(0, n);
-  const cols = new Int32Array(start[n]);
-  const vals = new Float64Array(start[n]);
-  for (let i = 0; i < n; i++)
-    for (let t = 0; t < k; t++) {
-      const j = indices[i * k + t];
-      const v = w[i * k + t];
-      cols[fill[i]] = j;
-      vals[fill[i]++] = v;
-      cols[fill[j]] = i;
-      vals[fill[j]++] = v;
-    }
+  const { start, cols, vals } = bothWays(indices, w, n, k);
   const pos = new Int32Array(n).fill(-1);
   const rowPtr = new Int32Array(n + 1);
   let out = 0;
