@@ -243,42 +243,24 @@ export function MapView({
             ))}
           </select>
         </label>
-        <label>
-          Movie{' '}
-          <select
-            value={filters.movie ?? ''}
-            onChange={(e) => set({ movie: (e.target as HTMLSelectElement).value || null })}
-          >
-            <option value="">all</option>
-            {movies.map((m) => (
-              <option value={m.id}>{m.label}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Director{' '}
-          <select
-            value={filters.director}
-            onChange={(e) => set({ director: (e.target as HTMLSelectElement).value || null })}
-          >
-            <option value="">all</option>
-            {summary.directors.map((d) => (
-              <option value={d}>{d}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Cinematographer{' '}
-          <select
-            value={filters.dop}
-            onChange={(e) => set({ dop: (e.target as HTMLSelectElement).value || null })}
-          >
-            <option value="">all</option>
-            {summary.cinematographers.map((d) => (
-              <option value={d}>{d}</option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect
+          label="Movie"
+          value={filters.movie ?? ''}
+          options={movies.map((m) => [String(m.id), m.label])}
+          onPick={(v) => set({ movie: v })}
+        />
+        <FilterSelect
+          label="Director"
+          value={filters.director}
+          options={summary.directors.map((d) => [d, d])}
+          onPick={(v) => set({ director: v })}
+        />
+        <FilterSelect
+          label="Cinematographer"
+          value={filters.dop}
+          options={summary.cinematographers.map((d) => [d, d])}
+          onPick={(v) => set({ dop: v })}
+        />
         <label>
           Years{' '}
           <input
@@ -298,18 +280,12 @@ export function MapView({
           />
         </label>
         {layout?.clusterLabels && (
-          <label>
-            Cluster{' '}
-            <select
-              value={filters.cluster}
-              onChange={(e) => set({ cluster: (e.target as HTMLSelectElement).value || null })}
-            >
-              <option value="">all</option>
-              {layout.clusterLabels.map((c) => (
-                <option value={c}>{c}</option>
-              ))}
-            </select>
-          </label>
+          <FilterSelect
+            label="Cluster"
+            value={filters.cluster}
+            options={layout.clusterLabels.map((c) => [c, c])}
+            onPick={(v) => set({ cluster: v })}
+          />
         )}
         {derived?.on && (
           <button
@@ -379,6 +355,29 @@ export function MapView({
         </div>
       )}
     </div>
+  );
+}
+
+/** A labelled filter drop-down: "all" plus one option per [value, label]; picking "all" clears it. */
+function FilterSelect(props: {
+  label: string;
+  value: string | number;
+  options: readonly (readonly [string, string])[];
+  onPick: (value: string | null) => void;
+}) {
+  return (
+    <label>
+      {props.label}{' '}
+      <select
+        value={props.value}
+        onChange={(e) => props.onPick((e.target as HTMLSelectElement).value || null)}
+      >
+        <option value="">all</option>
+        {props.options.map(([value, label]) => (
+          <option value={value}>{label}</option>
+        ))}
+      </select>
+    </label>
   );
 }
 
