@@ -8,31 +8,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { createDeflate, type Deflate } from 'node:zlib';
-
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-function crc32(parts: Uint8Array[]): number {
-  let c = 0xffffffff;
-  for (const p of parts) for (let i = 0; i < p.length; i++) c = CRC_TABLE[(c ^ p[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function chunk(type: string, data: Uint8Array): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, 'latin1');
-  const tail = Buffer.alloc(4);
-  tail.writeUInt32BE(crc32([head.subarray(4), data]), 0);
-  return Buffer.concat([head, data, tail]);
-}
+import { pngChunk } from '../imaging/standardise.js';
 
 export class PngStreamWriter {
   private readonly out: WriteStream;
@@ -61,7 +37,7 @@ export class PngStreamWriter {
     ihdr[8] = 8; // bit depth
     ihdr[9] = 2; // colour type: RGB
     this.out.write(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
-    this.out.write(chunk('IHDR', ihdr));
+    this.out.write(pngChunk('IHDR', ihdr));
     this.deflate = createDeflate({ level, memLevel: 9 });
     this.deflate.on('data', (d: Buffer) => {
       this.pending.push(d);
@@ -75,7 +51,7 @@ export class PngStreamWriter {
 
   private flushIdat(): void {
     if (this.pendingBytes === 0) return;
-    this.out.write(chunk('IDAT', Buffer.concat(this.pending, this.pendingBytes)));
+    this.out.write(pngChunk('IDAT', Buffer.concat(this.pending, this.pendingBytes)));
     this.pending = [];
     this.pendingBytes = 0;
   }
@@ -105,7 +81,7 @@ export class PngStreamWriter {
     await this.done;
     if (this.failed) throw this.failed;
     this.flushIdat();
-    this.out.write(chunk('IEND', new Uint8Array(0)));
+    this.out.write(pngChunk('IEND', new Uint8Array(0)));
     this.out.end();
     await once(this.out, 'finish');
     if (this.failed) throw this.failed;
