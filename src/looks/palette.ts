@@ -402,7 +402,13 @@ export function stillPaletteOf(set: PaletteSet, stillId: number): PackedPalette 
 // ---------------------------------------------------------------------------------------------
 // Pictures
 
-async function writeRgbPng(path: string, rgb: Uint8Array, width: number, height: number): Promise<void> {
+/** Writes 8-bit RGB pixels as a PNG; a failure is an IO AtlasError naming the file. */
+export async function writeRgbPng(
+  path: string,
+  rgb: Uint8Array,
+  width: number,
+  height: number,
+): Promise<void> {
   try {
     await sharp(rgb, { raw: { width, height, channels: 3 } })
       .png()

@@ -8,13 +8,13 @@
  * optimal path: total cost ÷ path length, so movies of different lengths compare on
  * one scale.
  */
-import sharp from 'sharp';
 import type { Atlas } from '../atlas/atlas.js';
 import { movieLabel } from '../catalog/catalog.js';
 import { decodeCell } from '../render/cells.js';
-import { AtlasError, describeError, invalidArgument } from '../errors.js';
+import { AtlasError, invalidArgument } from '../errors.js';
 import { matmul } from '../numeric/matmul.js';
 import type { StageOptions } from '../types.js';
+import { writeRgbPng } from './palette.js';
 import {
   DEFAULT_NORMALIZATION,
   findMovie,
@@ -290,12 +290,6 @@ export async function writeAlignedStrip(
         for (let x = 0; x < cw; x++) rgb.set(colour, (y * width + c * cw + x) * 3);
     }),
   );
-  try {
-    await sharp(rgb, { raw: { width, height, channels: 3 } })
-      .png()
-      .toFile(path);
-  } catch (cause) {
-    throw new AtlasError('IO', `cannot write ${path}: ${describeError(cause)}`, { value: path, cause });
-  }
+  await writeRgbPng(path, rgb, width, height);
   return { path, width, height, columns: cols };
 }
