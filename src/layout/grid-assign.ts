@@ -15,6 +15,7 @@
  * inverse `pointAt: Int32Array(cols·rows)` (-1 for an empty cell).
  */
 import { LapSolver } from './grid-lap.js';
+import { bounds2d } from './quality.js';
 
 export interface GridShape {
   /** Cells across (x). */
@@ -25,18 +26,7 @@ export interface GridShape {
 
 /** Per-axis min–max scaling to [0,1]² (a constant axis maps to 0.5). */
 export function unitPoints(xy: ArrayLike<number>, n: number): Float64Array {
-  let minX = Infinity,
-    minY = Infinity,
-    maxX = -Infinity,
-    maxY = -Infinity;
-  for (let i = 0; i < n; i++) {
-    const x = xy[2 * i],
-      y = xy[2 * i + 1];
-    if (x < minX) minX = x;
-    if (x > maxX) maxX = x;
-    if (y < minY) minY = y;
-    if (y > maxY) maxY = y;
-  }
+  const { minX, minY, maxX, maxY } = bounds2d(xy, n);
   const sx = maxX - minX,
     sy = maxY - minY;
   const out = new Float64Array(2 * n);

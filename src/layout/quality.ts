@@ -42,21 +42,30 @@ export interface GridQuality {
   uniqueCells: number;
 }
 
-/** Both coordinates scaled to [0,1] as grid_quality.py's `unit()` does (float64). */
-export function unitScale(p: Points2D, scale: QualityScale = 'axis'): Float64Array {
-  const n = p.length >> 1;
+/** The bounding box of n 2-D points (interleaved x, y); ±Infinity when n is 0. */
+export function bounds2d(
+  xy: ArrayLike<number>,
+  n: number,
+): { minX: number; minY: number; maxX: number; maxY: number } {
   let minX = Infinity,
     minY = Infinity,
     maxX = -Infinity,
     maxY = -Infinity;
   for (let i = 0; i < n; i++) {
-    const x = p[2 * i],
-      y = p[2 * i + 1];
+    const x = xy[2 * i],
+      y = xy[2 * i + 1];
     if (x < minX) minX = x;
     if (x > maxX) maxX = x;
     if (y < minY) minY = y;
     if (y > maxY) maxY = y;
   }
+  return { minX, minY, maxX, maxY };
+}
+
+/** Both coordinates scaled to [0,1] as grid_quality.py's `unit()` does (float64). */
+export function unitScale(p: Points2D, scale: QualityScale = 'axis'): Float64Array {
+  const n = p.length >> 1;
+  const { minX, minY, maxX, maxY } = bounds2d(p, n);
   let sx = maxX - minX,
     sy = maxY - minY;
   if (scale === 'iso') {
@@ -85,18 +94,7 @@ export function knn2d(p: Float64Array, k: number): Int32Array {
   const n = p.length >> 1;
   if (!Number.isInteger(k) || k < 1 || k >= n)
     throw new RangeError(`k must be an integer 1…${n - 1} for ${n} points, got ${k}`);
-  let minX = Infinity,
-    minY = Infinity,
-    maxX = -Infinity,
-    maxY = -Infinity;
-  for (let i = 0; i < n; i++) {
-    const x = p[2 * i],
-      y = p[2 * i + 1];
-    if (x < minX) minX = x;
-    if (x > maxX) maxX = x;
-    if (y < minY) minY = y;
-    if (y > maxY) maxY = y;
-  }
+  const { minX, minY, maxX, maxY } = bounds2d(p, n);
   const spanX = maxX - minX || 1,
     spanY = maxY - minY || 1;
   // Square buckets of side h with ~2 points each over the bounding box.

@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import sharp from 'sharp';
 import { invalidArgument } from '../errors.js';
+import { bounds2d } from '../layout/quality.js';
 
 /** 12 distinguishable colours (Tableau 10 plus two), then "other" in light grey. */
 export const PLOT_PALETTE = [
@@ -98,18 +99,7 @@ export function scatterSvg(
     titleH = options.title ? 32 : 0;
   const areaW = width - legendW - 2 * m,
     areaH = height - 2 * m - titleH;
-  let minX = Infinity,
-    minY = Infinity,
-    maxX = -Infinity,
-    maxY = -Infinity;
-  for (let i = 0; i < n; i++) {
-    const x = xy[2 * i],
-      y = xy[2 * i + 1];
-    if (x < minX) minX = x;
-    if (x > maxX) maxX = x;
-    if (y < minY) minY = y;
-    if (y > maxY) maxY = y;
-  }
+  const { minX, minY, maxX, maxY } = bounds2d(xy, n);
   const spanX = maxX - minX || 1,
     spanY = maxY - minY || 1;
   const s = Math.min(areaW / spanX, areaH / spanY);

@@ -24,6 +24,7 @@ import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Atlas } from '../atlas/atlas.js';
 import { AtlasError } from '../errors.js';
+import { bounds2d } from '../layout/quality.js';
 import { ExplorerData, MAX_RESULTS } from './data.js';
 
 /** Longest request target accepted (bytes). */
@@ -312,20 +313,10 @@ export function createExplorerHandler(
       const name = b;
       if (c === undefined) {
         const l = data.layout(name);
-        let minX = Infinity,
-          minY = Infinity,
-          maxX = -Infinity,
-          maxY = -Infinity;
-        for (let i = 0; i < l.xy.length; i += 2) {
-          minX = Math.min(minX, l.xy[i]);
-          maxX = Math.max(maxX, l.xy[i]);
-          minY = Math.min(minY, l.xy[i + 1]);
-          maxY = Math.max(maxY, l.xy[i + 1]);
-        }
         const clusters = data.layoutClusters(name);
         return sendJson(req, res, {
           manifest: l.manifest,
-          bounds: l.xy.length ? { minX, minY, maxX, maxY } : null,
+          bounds: l.xy.length ? bounds2d(l.xy, l.xy.length / 2) : null,
           deepzoom: data.deepZoom(name),
           clusters: clusters?.labels ?? null,
         });
