@@ -81,6 +81,24 @@ export function transportToGrid(
   return auction(u, n, shape, kd, prices, options);
 }
 
+/** m of the n points of `u` (interleaved x, y), drawn without replacement by a partial Fisher–Yates shuffle. */
+function randomSubsample(u: Float64Array, n: number, m: number, rng: Random): Float64Array {
+  const perm = new Int32Array(n);
+  for (let i = 0; i < n; i++) perm[i] = i;
+  for (let i = 0; i < m; i++) {
+    const j = i + rng.int(n - i);
+    const t = perm[i];
+    perm[i] = perm[j];
+    perm[j] = t;
+  }
+  const sub = new Float64Array(2 * m);
+  for (let i = 0; i < m; i++) {
+    sub[2 * i] = u[2 * perm[i]];
+    sub[2 * i + 1] = u[2 * perm[i] + 1];
+  }
+  return sub;
+}
+
 /** Prices for `shape` from a quarter subsample on a half-resolution grid (null at the base level). */
 function coarsePrices(
   u: Float64Array,
@@ -95,24 +113,9 @@ function coarsePrices(
   const m = Math.floor((n * coarse.cols * coarse.rows) / (shape.cols * shape.rows));
   // A seeded random subsample of m points, as its own unit-square array.
   const rng = new Random((options.seed ?? 0) * 31 + depth + 1);
-  const perm = new Int32Array(n);
-  for (let i = 0; i < n; i++) perm[i] = i;
-  for (let i = 0; i < m; i++) {
-    const j = i + rng.int(n - i);
-    const t = perm[i];
-    perm[i] = perm[j];
-    perm[j] = t;
-  }
-  const sub = new Float64Array(2 * m);
-  for (let i = 0; i < m; i++) {
-    sub[2 * i] = u[2 * perm[i]];
-    sub[2 * i + 1] = u[2 * perm[i] + 1];
-  }
+  const sub = randomSubsample(u, n, m, rng);
   const subPrices = coarsePrices(sub, m, coarse, options, depth + 1);
-  const r = auction(sub, m, coarse, kdSplit(sub, m, coarse), subPrices, {
-    ...options,
-    shouldStop: options.shouldStop,
-  });
+  const r = auction(sub, m, coarse, kdSplit(sub, m, coarse), subPrices, options);
   const cp = r.prices;
   // Bilinear interpolation of the coarse prices at each fine cell's unit position,
   // rescaled: prices are squared distances, in units of S².
@@ -306,19 +309,7 @@ export function transportDestinations(
   }
   const coarse: GridShape = { cols: cc, rows: cr };
   const rng = new Random((options.seed ?? 0) * 31 + 17);
-  const perm = new Int32Array(n);
-  for (let i = 0; i < n; i++) perm[i] = i;
-  for (let i = 0; i < m; i++) {
-    const j = i + rng.int(n - i);
-    const t = perm[i];
-    perm[i] = perm[j];
-    perm[j] = t;
-  }
-  const sub = new Float64Array(2 * m);
-  for (let i = 0; i < m; i++) {
-    sub[2 * i] = u[2 * perm[i]];
-    sub[2 * i + 1] = u[2 * perm[i] + 1];
-  }
+  const sub = randomSubsample(u, n, m, rng);
   const subStart = kdSplit(sub, m, coarse);
   const prices = coarsePrices(sub, m, coarse, options, 1);
   const r = auction(sub, m, coarse, subStart, prices, options);
