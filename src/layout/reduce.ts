@@ -184,6 +184,16 @@ export async function mapLayout(atlas: Atlas, options: MapOptions): Promise<MapR
   const seed = options.seed ?? 0;
   const t0 = performance.now();
   const stage = { onProgress: options.onProgress, signal: options.signal };
+  // The PCA every method starts from (the map itself for 'pca', the front end for the others).
+  const fitPcaOf = (components: number) =>
+    fitTransformPca(reader, {
+      components,
+      standardize: options.standardize,
+      method: options.pcaMethod ?? 'auto',
+      seed,
+      threads: options.threads,
+      ...stage,
+    });
   let pcaModel: PcaModel | undefined;
   let pcaSeconds = 0;
   let reduceSeconds = 0;
@@ -201,14 +211,7 @@ export async function mapLayout(atlas: Atlas, options: MapOptions): Promise<MapR
       );
     }
     // fit + projection, the randomized projection from the fit's last pass (sklearn's fit_transform).
-    const fitted = await fitTransformPca(reader, {
-      components,
-      standardize: options.standardize,
-      method: options.pcaMethod ?? 'auto',
-      seed,
-      threads: options.threads,
-      ...stage,
-    });
+    const fitted = await fitPcaOf(components);
     pcaModel = fitted.model;
     const y = fitted.projection;
     xy = new Float32Array(2 * n);
@@ -225,14 +228,7 @@ export async function mapLayout(atlas: Atlas, options: MapOptions): Promise<MapR
     // A front end only helps when it reduces; at or above the feature dimension the
     // features go to the reducer as they are (standardised if asked).
     if (frontEnd > 0 && frontEnd < Math.min(n, dim)) {
-      const fitted = await fitTransformPca(reader, {
-        components: frontEnd,
-        standardize: options.standardize,
-        method: options.pcaMethod ?? 'auto',
-        seed,
-        threads: options.threads,
-        ...stage,
-      });
+      const fitted = await fitPcaOf(frontEnd);
       pcaModel = fitted.model;
       x = { data: fitted.projection, rows: n, cols: frontEnd };
       pcaSeconds = elapsed(t0);
