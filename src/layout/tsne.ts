@@ -21,9 +21,9 @@
  * uses the seeded generator, so a seed gives the same map on every run.
  */
 import { AtlasError, invalidArgument, throwIfAborted } from '../errors.js';
-import { knn, leadingNeighbours, type KnnResult } from '../numeric/knn.js';
+import { selfNeighbours, type KnnResult } from '../numeric/knn.js';
 import { Random } from '../numeric/random.js';
-import { matrixSource, type Matrix, type StageOptions } from '../types.js';
+import type { Matrix, StageOptions } from '../types.js';
 import { bothWays } from '../numeric/sparse.js';
 
 export interface TsneOptions extends StageOptions {
@@ -563,16 +563,7 @@ export async function tsne(x: Matrix, opts: TsneOptions = {}): Promise<Float32Ar
     );
   throwIfAborted(opts.signal);
 
-  const nn =
-    opts.knn === undefined
-      ? await knn(matrixSource(x), {
-          k,
-          excludeSelf: true,
-          threads: opts.threads,
-          signal: opts.signal,
-          onProgress: opts.onProgress,
-        })
-      : leadingNeighbours(opts.knn, n, k);
+  const nn = await selfNeighbours(x, k, { ...opts, given: opts.knn });
   const P = affinities(n, k, nn.indices, nn.distances, perplexity);
 
   // Initialisation, centred, std 1e-4.

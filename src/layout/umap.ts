@@ -27,9 +27,9 @@
  */
 import { findABParams } from 'umap-js/dist/umap.js';
 import { AtlasError, invalidArgument, throwIfAborted } from '../errors.js';
-import { knn, leadingNeighbours, type KnnResult } from '../numeric/knn.js';
+import { selfNeighbours, type KnnResult } from '../numeric/knn.js';
 import { Random } from '../numeric/random.js';
-import { matrixSource, type Matrix, type StageOptions } from '../types.js';
+import type { Matrix, StageOptions } from '../types.js';
 import { bothWays } from '../numeric/sparse.js';
 
 export interface UmapOptions extends StageOptions {
@@ -192,16 +192,7 @@ export async function umap(x: Matrix, opts: UmapOptions = {}): Promise<Float32Ar
   throwIfAborted(opts.signal);
 
   const k = neighbors - 1;
-  const nn =
-    opts.knn === undefined
-      ? await knn(matrixSource(x), {
-          k,
-          excludeSelf: true,
-          threads: opts.threads,
-          signal: opts.signal,
-          onProgress: opts.onProgress,
-        })
-      : leadingNeighbours(opts.knn, n, k);
+  const nn = await selfNeighbours(x, k, { ...opts, given: opts.knn });
   const epochs = opts.epochs ?? defaultEpochs(n);
   opts.onProgress?.({ stage: 'umap', done: 0, total: epochs, note: 'fuzzy simplicial set' });
   const graph = fuzzySimplicialSet(n, k, nn.indices, nn.distances);

@@ -21,7 +21,7 @@
  * the transpose cost what the products saved.)
  */
 import { AtlasError, invalidArgument, throwIfAborted } from '../errors.js';
-import type { RowSource, StageOptions } from '../types.js';
+import { matrixSource, type Matrix, type RowSource, type StageOptions } from '../types.js';
 import { matmul } from './matmul.js';
 
 export interface KnnResult {
@@ -329,4 +329,23 @@ export function leadingNeighbours(
     distances.set(r.distances.subarray(i * r.k, i * r.k + k), i * k);
   }
   return { indices, distances };
+}
+
+/**
+ * The k nearest other rows of every row of `x` (euclidean, self excluded): the first k
+ * of `given` when a longer k-NN of the same rows was computed already, else computed here.
+ */
+export async function selfNeighbours(
+  x: Matrix,
+  k: number,
+  opts: StageOptions & { threads?: number; given?: KnnResult },
+): Promise<{ indices: Int32Array; distances: Float32Array }> {
+  if (opts.given !== undefined) return leadingNeighbours(opts.given, x.rows, k);
+  return knn(matrixSource(x), {
+    k,
+    excludeSelf: true,
+    threads: opts.threads,
+    signal: opts.signal,
+    onProgress: opts.onProgress,
+  });
 }
