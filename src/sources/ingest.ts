@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
 import type { Atlas } from '../atlas/atlas.js';
@@ -127,7 +127,10 @@ async function processStill(atlas: Atlas, still: StillRow, options: StandardiseO
     ext = still.originalExt;
   } else {
     try {
-      original = await readFile(still.source);
+      // One synchronous read: Node's async readFile is four trips through libuv's pool
+      // (open, stat, read, close), each a thread wake-up that costs more than reading a
+      // still from the page cache; sharp keeps decoding the stills in flight meanwhile.
+      original = readFileSync(still.source);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       return {
