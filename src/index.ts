@@ -79,6 +79,7 @@ export {
   type StandardiseOptions,
   type StandardisedStill,
 } from './imaging/standardise.js';
+export { nativeJpegAvailable, nativeJpegStatus } from './imaging/native-jpeg.js';
 export { srgbToLab, srgbToHsl, labToSrgb, toHex } from './imaging/colour.js';
 
 export type { Embedder, EmbedderEntry, EmbedderOptions } from './embed/embedder.js';

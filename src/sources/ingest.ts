@@ -5,6 +5,7 @@ import { extname } from 'node:path';
 import type { Atlas } from '../atlas/atlas.js';
 import type { StillRow, StillUpdate } from '../catalog/catalog.js';
 import { AtlasError, describeError, invalidArgument } from '../errors.js';
+import { nativeJpegAvailable } from '../imaging/native-jpeg.js';
 import { configureSharp, standardiseImage, type StandardiseOptions } from '../imaging/standardise.js';
 import type { StageOptions } from '../types.js';
 import { scanSources } from './scan.js';
@@ -20,6 +21,8 @@ export interface StandardiseResult {
   ready: number;
   rejected: number;
   seconds: number;
+  /** Whether JPEGs went through the native libjpeg-turbo path (else sharp alone decoded everything). */
+  nativeJpeg: boolean;
 }
 
 export type IngestOptions = StandardiseStillsOptions;
@@ -188,7 +191,7 @@ export async function standardiseStills(atlas: Atlas, options: StandardiseStills
   await atlas.store.removeStaleTemp?.();
   const pending = atlas.catalog.pendingStills();
   const total = pending.length;
-  const result: StandardiseResult = { processed: 0, ready: 0, rejected: 0, seconds: 0 };
+  const result: StandardiseResult = { processed: 0, ready: 0, rejected: 0, seconds: 0, nativeJpeg: nativeJpegAvailable() };
   let buffer: StillUpdate[] = [];
   let lastFlush = performance.now();
   const flush = (): void => {

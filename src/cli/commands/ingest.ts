@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { openAtlas } from '../../atlas/atlas.js';
+import { nativeJpegStatus } from '../../imaging/native-jpeg.js';
 import { FITS, type FitMode } from '../../imaging/standardise.js';
 import { ingestStills, standardiseStills } from '../../sources/ingest.js';
 import { choiceArg, intArg, numberArg } from '../args.js';
@@ -36,9 +37,10 @@ function addStdOptions(cmd: Command): Command {
     .option('--json', 'machine-readable output (JSON lines)');
 }
 
-function summary(r: { ready: number; rejected: number; processed: number; seconds: number }): string {
+function summary(r: { ready: number; rejected: number; processed: number; seconds: number; nativeJpeg: boolean }): string {
   const rate = r.seconds > 0 ? (r.processed / r.seconds).toFixed(1) : '–';
-  return `${r.processed} processed in ${r.seconds.toFixed(1)} s (${rate} stills/s): ${r.ready} standardised, ${r.rejected} rejected`;
+  const slow = r.nativeJpeg || r.processed === 0 ? '' : ` (JPEGs decoded by sharp alone: ${nativeJpegStatus()})`;
+  return `${r.processed} processed in ${r.seconds.toFixed(1)} s (${rate} stills/s)${slow}: ${r.ready} standardised, ${r.rejected} rejected`;
 }
 
 export function registerIngest(program: Command, run: Run): void {

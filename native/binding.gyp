@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "filmatlas_native",
+      "sources": ["jpeg_still.c"],
+      "libraries": ["-ljpeg"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]
+    }
+  ]
+}
