@@ -4,7 +4,10 @@
  * anchor set of 500 JPEGs of 500×213 and 100 of 1920×800, next to the original
  * analysis's PIL code on the same files in the same run, and the ratio.
  *
- *   npm run bench:standardise [-- --rounds 3] [--json]
+ *   npm run bench:standardise [-- --rounds 3] [--json] [--no-sharp-only]
+ *
+ * Each round also runs the ingest with the native JPEG path turned off
+ * (FILMATLAS_NATIVE=0: sharp decodes everything), unless --no-sharp-only.
  *
  * The images come from ../shared/anchors/gen_images.py (Debian python3-pil/numpy),
  * generated once into bench/out/anchor-img. Figures only: nothing passes or fails on time.
@@ -20,11 +23,13 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openAtlas } from '../src/atlas/atlas.js';
+import { nativeJpegAvailable, nativeJpegStatus } from '../src/imaging/native-jpeg.js';
 import { ingestStills } from '../src/sources/ingest.js';
 
 const args = process.argv.slice(2);
 const rounds = Number(args[args.indexOf('--rounds') + 1] ?? 0) || 3;
 const json = args.includes('--json');
+const sharpOnlyToo = !args.includes('--no-sharp-only');
 const python = '/usr/bin/python3';
 const anchors = resolve(import.meta.dirname, '../../shared/anchors');
 const imagesRoot = resolve(import.meta.dirname, 'out/anchor-img');
@@ -60,14 +65,19 @@ const scratch = mkdtempSync(join(tmpdir(), 'bench-std-'));
 process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
 let outputs = 0;
 
-async function ingestRate(dir: string): Promise<{ rate: number; ready: number; rejected: number }> {
+async function ingestRate(dir: string, native = true): Promise<{ rate: number; ready: number; rejected: number }> {
   const atlas = openAtlas(join(scratch, `atlas-${outputs++}`), { create: true });
+  const before = process.env.FILMATLAS_NATIVE;
+  if (!native) process.env.FILMATLAS_NATIVE = '0';
   try {
     const t0 = performance.now();
     const r = await ingestStills(atlas, [dir]);
     const seconds = (performance.now() - t0) / 1000;
+    if (r.ready !== r.found) throw new Error(`${dir}: ${r.ready}/${r.found} standardised, ${r.rejected} rejected`);
     return { rate: r.found / seconds, ready: r.ready, rejected: r.rejected };
   } finally {
+    if (before === undefined) delete process.env.FILMATLAS_NATIVE;
+    else process.env.FILMATLAS_NATIVE = before;
     atlas.close();
   }
 }
@@ -76,24 +86,25 @@ function pilRate(dir: string): number {
   return pythonJson('pil_standardise.py', [dir, join(scratch, `pil-${outputs++}`)]).img_s as number;
 }
 
-const rows: { set: string; files: number; filmatlas: number; pil: number; ratio: number }[] = [];
+const nativeJpeg = nativeJpegAvailable();
+const rows: { set: string; files: number; filmatlas: number; sharpOnly?: number; pil: number; ratio: number }[] = [];
 for (const set of ['small', 'large']) {
   const dir = join(imagesRoot, 'img', set);
   const files = readdirSync(dir).filter((f) => f.endsWith('.jpg')).length;
   await ingestRate(dir); // warm-up: page cache, sharp's first-use costs
   const ours: number[] = [];
+  const sharpOnly: number[] = [];
   const theirs: number[] = [];
   for (let r = 0; r < rounds; r++) {
-    const res = await ingestRate(dir);
-    if (res.ready !== files)
-      throw new Error(`${set}: ${res.ready}/${files} standardised, ${res.rejected} rejected`);
-    ours.push(res.rate);
+    ours.push((await ingestRate(dir)).rate);
+    if (sharpOnlyToo) sharpOnly.push((await ingestRate(dir, false)).rate);
     theirs.push(pilRate(dir));
   }
   const row = {
     set,
     files,
     filmatlas: median(ours),
+    ...(sharpOnlyToo ? { sharpOnly: median(sharpOnly) } : {}),
     pil: median(theirs),
     ratio: median(ours) / median(theirs),
   };
@@ -101,8 +112,11 @@ for (const set of ['small', 'large']) {
 }
 // The whole anchor set (600 files) as one collection: total time on each side.
 const totalFiles = rows.reduce((s, r) => s + r.files, 0);
-const oursAll = totalFiles / rows.reduce((s, r) => s + r.files / r.filmatlas, 0);
-const pilAll = totalFiles / rows.reduce((s, r) => s + r.files / r.pil, 0);
+const overAll = (rate: (r: (typeof rows)[number]) => number): number =>
+  totalFiles / rows.reduce((s, r) => s + r.files / rate(r), 0);
+const oursAll = overAll((r) => r.filmatlas);
+const sharpOnlyAll = sharpOnlyToo ? overAll((r) => r.sharpOnly!) : undefined;
+const pilAll = overAll((r) => r.pil);
 
 if (json) {
   console.log(
@@ -110,18 +124,23 @@ if (json) {
       bench: 'standardise',
       cores: cpus().length,
       rounds,
+      nativeJpeg,
       rows,
-      all: { files: totalFiles, filmatlas: oursAll, pil: pilAll, ratio: oursAll / pilAll },
+      all: { files: totalFiles, filmatlas: oursAll, sharpOnly: sharpOnlyAll, pil: pilAll, ratio: oursAll / pilAll },
     }),
   );
 } else {
   console.log(`ingest + standardise to 224×126 PNG, ${cpus().length} cores, median of ${rounds} rounds`);
-  console.log('set                         files  filmatlas ingest   PIL (original)   ratio');
-  const line = (name: string, files: number, a: number, b: number) =>
+  console.log(`JPEG decoder: ${nativeJpeg ? 'native path (libjpeg-turbo)' : `sharp only — ${nativeJpegStatus()}`}`);
+  console.log(
+    `set                         files  filmatlas ingest   ${sharpOnlyToo ? 'sharp only (FILMATLAS_NATIVE=0)   ' : ''}PIL (original)   ratio`,
+  );
+  const rate = (v: number): string => `${v.toFixed(1).padStart(9)} stills/s`;
+  const line = (name: string, files: number, a: number, s: number | undefined, b: number) =>
     console.log(
-      `${name.padEnd(27)} ${String(files).padStart(5)}  ${a.toFixed(1).padStart(9)} stills/s ${b.toFixed(1).padStart(9)} stills/s  ${(a / b).toFixed(2)}×`,
+      `${name.padEnd(27)} ${String(files).padStart(5)}  ${rate(a)} ${s === undefined ? '' : `${rate(s)} (${(s / b).toFixed(2)}×)       `}${rate(b)}  ${(a / b).toFixed(2)}×`,
     );
   for (const r of rows)
-    line(r.set === 'small' ? '500×213 JPEG' : '1920×800 JPEG', r.files, r.filmatlas, r.pil);
-  line('all (time-weighted)', totalFiles, oursAll, pilAll);
+    line(r.set === 'small' ? '500×213 JPEG' : '1920×800 JPEG', r.files, r.filmatlas, r.sharpOnly, r.pil);
+  line('all (time-weighted)', totalFiles, oursAll, sharpOnlyAll, pilAll);
 }
