@@ -449,8 +449,8 @@ export async function standardiseImage(input: Buffer | Uint8Array, options?: Sta
   }
 
   const geometry = stillGeometry(width, height, fit);
-  // Upright sRGB JPEGs being reduced, the bulk of any collection, take the native path when
-  // it is built; everything else, and any JPEG it declines or fails on, goes through sharp.
+  // Upright JPEGs without an ICC profile, being reduced, take the native path when it is
+  // built; everything else, and any JPEG it declines or fails on, goes through sharp.
   const nativeTakes =
     header.format === 'jpeg' &&
     header.orientation === 1 &&
