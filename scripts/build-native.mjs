@@ -12,8 +12,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const root = resolve(import.meta.dirname, '..');
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const required = process.argv.includes('--required');
 
 if (process.env.FILMATLAS_NATIVE === '0') {
@@ -56,7 +57,7 @@ const why = `${result.stdout ?? ''}\n${result.stderr ?? ''}`
   .slice(0, 5)
   .join('\n');
 console.warn(
-  `filmatlas: the native JPEG path was not built, so standardisation will decode with sharp alone (correct, ~2× slower on small stills).\n` +
+  `filmatlas: the native JPEG path was not built, so standardisation will decode with sharp alone (correct; an ingest of small JPEGs runs ~25% slower).\n` +
     `It needs a C compiler and libjpeg-turbo's headers: apt-get install build-essential libjpeg62-turbo-dev (Debian/Ubuntu).\n${why}`,
 );
 process.exit(required ? 1 : 0);
