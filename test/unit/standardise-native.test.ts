@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import sharp, { type JpegOptions } from 'sharp';
+import { AtlasError } from '../../src/errors.js';
 import { decodeJpegNative, nativeJpegAvailable, nativeJpegStatus } from '../../src/imaging/native-jpeg.js';
 import {
   standardiseImage,
@@ -188,3 +189,39 @@ test('the addon checks its arguments', { skip }, async () => {
     /libjpeg: Not a JPEG file/,
   );
 });
+
+test(
+  'damaged JPEGs (bytes changed, cut short, headers scrambled) never crash and get the same verdict both ways',
+  { skip },
+  async () => {
+    const bases = [await filmJpeg(500, 213, 20), await filmJpeg(640, 480, 21, { progressive: true })];
+    let seed = 777;
+    const rand = (): number => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32;
+    const levels = ['warning', 'none', 'error', 'truncated'] as const;
+    const verdicts = { standardised: 0, rejected: 0 };
+    for (let i = 0; i < 240; i++) {
+      const bytes = Buffer.from(bases[i % bases.length]);
+      let input = bytes;
+      if (i % 3 === 0)
+        for (let k = 0; k < 1 + rand() * 20; k++) bytes[Math.floor(rand() * bytes.length)] = rand() * 256;
+      else if (i % 3 === 1) input = bytes.subarray(0, Math.floor(rand() * bytes.length));
+      else bytes.fill(Math.floor(rand() * 256), 2 + Math.floor(rand() * 600), 10 + Math.floor(rand() * 600));
+      const options = { failOn: levels[i % levels.length] };
+      const verdict = (on: boolean): Promise<string> =>
+        withNative(on, () => standardiseImage(input, options)).then(
+          () => 'standardised',
+          (err: unknown) => {
+            assert.ok(err instanceof AtlasError && err.code === 'BAD_IMAGE', `variant ${i}: ${String(err)}`);
+            return 'rejected';
+          },
+        );
+      const native = await verdict(true);
+      assert.equal(native, await verdict(false), `variant ${i} (failOn ${options.failOn})`);
+      verdicts[native as keyof typeof verdicts]++;
+    }
+    assert.ok(
+      verdicts.standardised > 20 && verdicts.rejected > 20,
+      `both outcomes exercised: ${JSON.stringify(verdicts)}`,
+    );
+  },
+);
