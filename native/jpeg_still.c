@@ -1,8 +1,7 @@
 /*
  * filmatlas_native: a JPEG straight to the pixels of a still, in one call.
  *
- * decodeJpeg(input, width, height, failOn) → Promise<{ data, width, height,
- * decodedWidth, decodedHeight } | null>
+ * decodeJpeg(input, width, height, failOn) → Promise<{ data, width, height } | null>
  *
  * Decodes an 8-bit baseline or progressive JPEG (YCbCr, RGB or greyscale) with
  * libjpeg-turbo, letting the decoder shrink by 2, 4 or 8 in the DCT domain while both
@@ -282,8 +281,6 @@ static void complete(napi_env env, napi_status status, void *data) {
     napi_set_named_property(env, result, "data", buffer);
     set_int(env, result, "width", j->width);
     set_int(env, result, "height", j->height);
-    set_int(env, result, "decodedWidth", j->decoded_width);
-    set_int(env, result, "decodedHeight", j->decoded_height);
     napi_resolve_deferred(env, j->deferred, result);
   } else if (j->status == JOB_NOT_TAKEN) {
     napi_get_null(env, &result);

@@ -13,13 +13,7 @@ interface Binding {
     width: number,
     height: number,
     failOn: number,
-  ): Promise<{
-    data: Buffer;
-    width: number;
-    height: number;
-    decodedWidth: number;
-    decodedHeight: number;
-  } | null>;
+  ): Promise<{ data: Buffer; width: number; height: number } | null>;
 }
 
 /** Where the build puts the addon, from src/imaging/ and dist/imaging/ alike. */
@@ -65,8 +59,10 @@ export async function decodeJpegNative(
   failOn: FailOn,
 ): Promise<{ data: Uint8Array; width: number; height: number } | undefined> {
   if (!nativeJpegAvailable()) return undefined;
+  // Bad arguments throw here, as bugs; only libjpeg's verdict on the bytes is handed to sharp.
+  const decoding = binding!.decodeJpeg(input, width, height, FAIL_ON_CODES[failOn]);
   try {
-    return (await binding!.decodeJpeg(input, width, height, FAIL_ON_CODES[failOn])) ?? undefined;
+    return (await decoding) ?? undefined;
   } catch {
     return undefined;
   }
