@@ -1,17 +1,10 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { Catalog } from '../catalog/catalog.js';
 import { AtlasError } from '../errors.js';
+import { atlasPaths, type AtlasPaths } from './paths.js';
 import { LocalBlobStore, openBlobStore, RoutedBlobStore, type BlobStore } from '../store/blobs.js';
 
-export interface AtlasPaths {
-  root: string;
-  db: string;
-  originals: string;
-  stills: string;
-  features: string;
-  maps: string;
-}
+export { atlasPaths, type AtlasPaths } from './paths.js';
 
 /** An open atlas directory: its catalogue, its blob store and where things live. */
 export interface Atlas {
@@ -69,18 +62,6 @@ function openAtlasStore(catalog: Catalog, root: string, options: OpenAtlasOption
   const store = openBlobStore(url, { endpoint: options.endpoint ?? catalog.getMeta('store.endpoint') });
   const stillsInStore = (catalog.getMeta('store.stills') ?? (options.storeStills ? 'store' : 'local')) === 'store';
   return stillsInStore ? store : new RoutedBlobStore({ originals: store, stills: local });
-}
-
-export function atlasPaths(dir: string): AtlasPaths {
-  const root = resolve(dir);
-  return {
-    root,
-    db: join(root, 'atlas.db'),
-    originals: join(root, 'originals'),
-    stills: join(root, 'stills'),
-    features: join(root, 'features'),
-    maps: join(root, 'maps'),
-  };
 }
 
 export function openAtlas(dir: string, options: OpenAtlasOptions = {}): Atlas {
