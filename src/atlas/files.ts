@@ -25,11 +25,36 @@ export function isTempName(name: string): boolean {
  * thrown; `path` keeps its old content.
  */
 export function writeAtomic(path: string, data: Uint8Array | string): void {
+  writeAtomicViaSync(path, (tmp) => writeFileSync(tmp, data));
+}
+
+/**
+ * For writers that need a path rather than bytes (a streamed export, an index's own
+ * `save`, a file written block by block): `fill` writes the temporary path it is
+ * given, which is then renamed to `path`. On failure the temporary file is removed
+ * and `path` keeps its old content.
+ */
+export async function writeAtomicVia<T>(path: string, fill: (tmp: string) => T | Promise<T>): Promise<T> {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = tempPathFor(path);
   try {
-    writeFileSync(tmp, data);
+    const result = await fill(tmp);
     renameSync(tmp, path);
+    return result;
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** `writeAtomicVia` for a `fill` that does no asynchronous work. */
+export function writeAtomicViaSync<T>(path: string, fill: (tmp: string) => T): T {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = tempPathFor(path);
+  try {
+    const result = fill(tmp);
+    renameSync(tmp, path);
+    return result;
   } catch (err) {
     rmSync(tmp, { force: true });
     throw err;
