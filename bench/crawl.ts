@@ -47,12 +47,12 @@ async function crawl(
     robots: 'User-agent: *\nDisallow: /private/\n',
   });
   const dir = mkdtempSync(join(tmpdir(), 'filmatlas-bench-crawl-'));
-  const atlas = openAtlas(join(dir, 'atlas'), { create: true });
+  const atlas = await openAtlas(join(dir, 'atlas'), { create: true });
   try {
     const r = await scrapeFilmGrab(atlas, { baseUrl: site.url, rate, limit });
     return { r, log: [...site.log] };
   } finally {
-    atlas.close();
+    await atlas.close();
     await site.close();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -60,12 +60,12 @@ interface Measure {
 // Child mode: one measurement per process, so each reports its own peak RSS.
 
 async function loadStills(atlasDir: string, n: number): Promise<RawImage[]> {
-  const atlas = openAtlas(atlasDir);
+  const atlas = await openAtlas(atlasDir);
   try {
-    const stills = atlas.catalog.stills('ready').slice(0, n);
+    const stills = (await atlas.catalog.stills('ready')).slice(0, n);
     return await Promise.all(stills.map((s) => loadStill(atlas, s)));
   } finally {
-    atlas.close();
+    await atlas.close();
   }
 }
 
@@ -77,7 +77,7 @@ async function childPipeline(o: {
   batch: number;
   precision?: string;
 }): Promise<Measure> {
-  const atlas = openAtlas(o.atlas);
+  const atlas = await openAtlas(o.atlas);
   try {
     let t0 = 0;
     const r = await embedStills(atlas, {
@@ -93,7 +93,7 @@ async function childPipeline(o: {
     const seconds = (performance.now() - t0) / 1000;
     return { rate: r.embedded / seconds, stills: r.embedded, seconds, rssMiB: 0 };
   } finally {
-    atlas.close();
+    await atlas.close();
   }
 }
 
@@ -264,15 +264,15 @@ for (const [dir, src] of [
 ] as const) {
   const expected = readdirSync(src).filter((n) => n.endsWith('.jpg')).length;
   if (existsSync(join(dir, 'atlas.db'))) {
-    const a = openAtlas(dir);
-    const n = a.catalog.stills('ready').length;
-    a.close();
+    const a = await openAtlas(dir);
+    const n = (await a.catalog.stills('ready')).length;
+    await a.close();
     if (n === expected) continue;
   }
   rmSync(dir, { recursive: true, force: true });
-  const a = openAtlas(dir, { create: true });
+  const a = await openAtlas(dir, { create: true });
   await ingestStills(a, [src]);
-  a.close();
+  await a.close();
 }
 
 // The weights.

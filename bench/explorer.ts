@@ -61,7 +61,7 @@ function log(line: string): void {
 async function buildFixture(dir: string): Promise<void> {
   const t0 = performance.now();
   rmSync(dir, { recursive: true, force: true });
-  const atlas = openAtlas(dir, { create: true });
+  const atlas = await openAtlas(dir, { create: true });
   const rng = new Random('bench-explorer');
   // Thumbnails: gradients in seeded colours.
   const shas: string[] = [];
@@ -83,36 +83,45 @@ async function buildFixture(dir: string): Promise<void> {
     shas.push(sha);
     thumbRgb.push(c);
   }
-  // Movies and stills (direct inserts: the catalogue's ingest path would decode 132k images).
-  const db = atlas.catalog.db;
+  // Movies and stills, registered and marked standardised in two transactions (the ingest
+  // path would decode 132k images).
   const people = Array.from({ length: 400 }, (_, i) => `Person ${i}`);
-  const movieIds: number[] = [];
-  for (let m = 0; m < MOVIES; m++) {
-    movieIds.push(
-      atlas.catalog.upsertMovie({
+  const stillMovie: number[] = [];
+  const thumbOf: string[] = [];
+  const sources: string[][] = Array.from({ length: MOVIES }, () => []);
+  for (let i = 0; i < STILLS; i++) {
+    const m = Math.min(MOVIES - 1, Math.floor((i * MOVIES) / STILLS));
+    const base = (m * 37) % THUMBS;
+    thumbOf.push(shas[(base + rng.int(4)) % THUMBS]);
+    sources[m].push(`bench://movie-${m}/still-${i}.jpg`);
+    stillMovie.push(m);
+  }
+  await atlas.catalog.registerMovies(
+    sources.map((list, m) => ({
+      spec: {
         title: `Movie ${m}`,
         year: 1930 + rng.int(90),
         director: people[rng.int(people.length)],
         cinematographer: people[rng.int(people.length)],
         attributes: { family: `family-${m % 8}` },
-      }),
-    );
-  }
-  const insert = db.prepare(
-    "INSERT INTO stills (movie_id, ordinal, source, std_sha256, status, width, height) VALUES (?, ?, ?, ?, 'ready', 1920, 1080)",
+      },
+      sources: list,
+    })),
   );
-  const stillMovie: number[] = [];
-  const stillIds: number[] = [];
-  db.transaction(() => {
-    for (let i = 0; i < STILLS; i++) {
-      const m = Math.min(MOVIES - 1, Math.floor((i * MOVIES) / STILLS));
-      const base = (m * 37) % THUMBS;
-      const t = (base + rng.int(4)) % THUMBS;
-      const r = insert.run(movieIds[m], i, `bench://movie-${m}/still-${i}.jpg`, shas[t]);
-      stillIds.push(Number(r.lastInsertRowid));
-      stillMovie.push(m);
-    }
-  })();
+  const stillIds = (await atlas.catalog.pendingStills()).map((s) => s.id); // by id: registration order
+  await atlas.catalog.applyUpdates(
+    stillIds.map((id, i) => ({
+      id,
+      status: 'ready' as const,
+      originalSha256: thumbOf[i],
+      originalExt: 'jpg',
+      originalBytes: 0,
+      originalFormat: 'jpeg',
+      width: 1920,
+      height: 1080,
+      stdSha256: thumbOf[i],
+    })),
+  );
   // Features: each movie a cluster around a centre.
   const centres = new Float32Array(MOVIES * DIM);
   for (let i = 0; i < centres.length; i++) centres[i] = rng.normal();
@@ -167,7 +176,7 @@ async function buildFixture(dir: string): Promise<void> {
     ids,
     grid: { cols, rows },
   });
-  atlas.close();
+  await atlas.close();
   log(
     `fixture: ${MOVIES} movies, ${STILLS} stills, ${THUMBS} thumbnails in ${((performance.now() - t0) / 1000).toFixed(1)} s → ${dir}`,
   );

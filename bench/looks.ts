@@ -56,7 +56,7 @@ async function setup(dir: string): Promise<Atlas> {
     stills: Number(values.stills),
     seed: Number(values.seed),
   });
-  const atlas = openAtlas(join(dir, 'atlas'), { create: true });
+  const atlas = await openAtlas(join(dir, 'atlas'), { create: true });
   await ingestStills(atlas, [join(dir, 'stills')]);
   await embedStills(atlas, { model: 'color' });
   const weights = process.env.FILMATLAS_WEIGHTS ?? findCachedModel('vgg16');
@@ -67,15 +67,15 @@ async function setup(dir: string): Promise<Atlas> {
   return atlas;
 }
 
-function families(atlas: Atlas): Map<number, string> {
-  return new Map(atlas.catalog.movies().map((m) => [m.id, m.attributes.family ?? '?']));
+async function families(atlas: Atlas): Promise<Map<number, string>> {
+  return new Map((await atlas.catalog.movies()).map((m) => [m.id, m.attributes.family ?? '?']));
 }
 
 async function moviePrecision(atlas: Atlas, features: string, normalize: Normalization): Promise<number> {
-  const fam = families(atlas);
+  const fam = await families(atlas);
   let hits = 0,
     total = 0;
-  for (const m of atlas.catalog.movies()) {
+  for (const m of await atlas.catalog.movies()) {
     const r = await similarMovies(atlas, {
       features,
       movie: String(m.id),
@@ -104,8 +104,8 @@ async function clusterScores(
     ...options,
   });
   const stored = readClusters(atlas, r.name);
-  const fam = families(atlas);
-  const index = stillIndex(atlas);
+  const fam = await families(atlas);
+  const index = await stillIndex(atlas);
   const pred: (string | number)[] = [];
   const truth: string[] = [];
   const inPred: (string | number)[] = [];
@@ -173,9 +173,9 @@ async function recallAt10(
 
 async function dtwFigures(atlas: Atlas, features: string): Promise<void> {
   const vectors = LookVectors.open(atlas, features, 'zscore');
-  const index = stillIndex(atlas);
+  const index = await stillIndex(atlas);
   const byMovie = rowsByMovie(vectors, index);
-  const fam = families(atlas);
+  const fam = await families(atlas);
   const ids = [...byMovie.keys()];
   const rng = new Random(1);
   const acc = { self: 0, dropped: 0, shifted: 0, family: 0, other: 0 };
@@ -220,7 +220,7 @@ try {
       const t = performance.now();
       const p = await moviePrecision(atlas, f, norm);
       console.log(
-        `  ${f.padEnd(6)} normalize=${norm.padEnd(6)} P@5 ${fmt(p)}  (${((performance.now() - t) / 1000).toFixed(1)} s for ${atlas.catalog.movies().length} queries)`,
+        `  ${f.padEnd(6)} normalize=${norm.padEnd(6)} P@5 ${fmt(p)}  (${((performance.now() - t) / 1000).toFixed(1)} s for ${(await atlas.catalog.movies()).length} queries)`,
       );
     }
   }
@@ -228,7 +228,7 @@ try {
     console.log(
       '  vgg16  n/a: no real VGG-16 weights here (the parity fixtures are random weights, whose figures would mean nothing)',
     );
-  const nFam = new Set(families(atlas).values()).size;
+  const nFam = new Set((await families(atlas)).values()).size;
   console.log('\nclusters vs look families:');
   for (const f of feats) {
     console.log(
@@ -281,7 +281,7 @@ try {
   }
   console.log('\nsequences:');
   for (const f of feats) await dtwFigures(atlas, f);
-  atlas.close();
+  await atlas.close();
 } finally {
   if (!values.keep) rmSync(dir, { recursive: true, force: true });
   else console.log(`kept ${dir}`);

@@ -66,7 +66,7 @@ process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
 let outputs = 0;
 
 async function ingestRate(dir: string, native = true): Promise<{ rate: number; ready: number; rejected: number }> {
-  const atlas = openAtlas(join(scratch, `atlas-${outputs++}`), { create: true });
+  const atlas = await openAtlas(join(scratch, `atlas-${outputs++}`), { create: true });
   const before = process.env.FILMATLAS_NATIVE;
   if (!native) process.env.FILMATLAS_NATIVE = '0';
   try {
@@ -78,7 +78,7 @@ async function ingestRate(dir: string, native = true): Promise<{ rate: number; r
   } finally {
     if (before === undefined) delete process.env.FILMATLAS_NATIVE;
     else process.env.FILMATLAS_NATIVE = before;
-    atlas.close();
+    await atlas.close();
   }
 }
 

@@ -4,11 +4,11 @@
  *
  * ```ts
  * import { openAtlas, ingestStills, embedStills, exportFeatures, atlasFeatureSource } from 'filmatlas';
- * const atlas = openAtlas('./atlas', { create: true });
+ * const atlas = await openAtlas('./atlas', { create: true });
  * await ingestStills(atlas, ['./stills']);
  * await embedStills(atlas, { model: 'color' });
- * await exportFeatures(atlasFeatureSource(atlas, 'color'), 'npy', 'color.npy');
- * atlas.close();
+ * await exportFeatures(await atlasFeatureSource(atlas, 'color'), 'npy', 'color.npy');
+ * await atlas.close();
  * ```
  */
 export * from './errors.js';

@@ -24,9 +24,9 @@ export interface AtlasStatus {
 }
 
 /** What an atlas holds and what went wrong, per stage. */
-export function atlasStatus(atlas: Atlas): AtlasStatus {
-  const c = atlas.catalog.counts();
-  const rejected = atlas.catalog.rejectedStills().map((r) => ({
+export async function atlasStatus(atlas: Atlas): Promise<AtlasStatus> {
+  const c = await atlas.catalog.counts();
+  const rejected = (await atlas.catalog.rejectedStills()).map((r) => ({
     file: r.source,
     reason: r.reason ?? 'unknown',
     code: r.code,
@@ -36,7 +36,7 @@ export function atlasStatus(atlas: Atlas): AtlasStatus {
   const stages: AtlasStatus['stages'] = {
     standardise: { done: c.ready, pending: c.pending, failed: c.rejected },
   };
-  const errors = atlas.catalog.embedErrors();
+  const errors = await atlas.catalog.embedErrors();
   for (const m of FeatureReader.list(atlas)) {
     const failed = errors.filter((e) => e.model === m.model).length;
     stages[`embed ${m.model}`] = { done: m.rows, pending: Math.max(0, c.ready - m.rows - failed), failed };
@@ -50,7 +50,7 @@ export function atlasStatus(atlas: Atlas): AtlasStatus {
     rejected,
     stages,
     embedErrors: errors.map((e) => ({ model: e.model, file: e.source, reason: e.error, stillId: e.stillId })),
-    runs: atlas.catalog.runs(10).map(({ id, stage, status, startedAt, finishedAt }) => ({
+    runs: (await atlas.catalog.runs(10)).map(({ id, stage, status, startedAt, finishedAt }) => ({
       id,
       stage,
       status,

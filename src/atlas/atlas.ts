@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { Catalog } from '../catalog/catalog.js';
+import type { Catalog } from '../catalog/catalog.js';
+import { SqliteCatalog } from '../catalog/sqlite.js';
 import { AtlasError } from '../errors.js';
 import { atlasPaths, type AtlasPaths } from './paths.js';
 import { LocalBlobStore, openBlobStore, RoutedBlobStore, type BlobStore } from '../store/blobs.js';
@@ -11,7 +12,7 @@ export interface Atlas {
   readonly paths: AtlasPaths;
   readonly catalog: Catalog;
   readonly store: BlobStore;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export interface OpenAtlasOptions {
@@ -32,9 +33,9 @@ export interface OpenAtlasOptions {
 }
 
 /** Opens the atlas's blob store, recording a newly chosen one in the catalogue so later opens find it. */
-function openAtlasStore(catalog: Catalog, root: string, options: OpenAtlasOptions): BlobStore {
+async function openAtlasStore(catalog: Catalog, root: string, options: OpenAtlasOptions): Promise<BlobStore> {
   const local = new LocalBlobStore(root);
-  const recorded = catalog.getMeta('store.url');
+  const recorded = await catalog.getMeta('store.url');
   let url = recorded;
   if (options.store !== undefined && options.store !== recorded) {
     const wanted = openBlobStore(options.store).url; // validates and normalises the URL
@@ -45,26 +46,25 @@ function openAtlasStore(catalog: Catalog, root: string, options: OpenAtlasOption
       });
     }
     if (recorded === undefined && wanted !== local.url && !options.readonly) {
-      const hasBlobs = catalog.db.prepare('SELECT 1 FROM stills WHERE original_sha256 IS NOT NULL LIMIT 1').get();
-      if (hasBlobs) {
+      if (await catalog.hasOriginals()) {
         throw new AtlasError('ATLAS', `the atlas ${root} already holds blobs on local disk; it cannot move to ${wanted}`, {
           value: options.store,
           suggestion: 'choose the store when the atlas is created (its first ingest)',
         });
       }
-      catalog.setMeta('store.url', wanted);
-      catalog.setMeta('store.stills', options.storeStills ? 'store' : 'local');
+      await catalog.setMeta('store.url', wanted);
+      await catalog.setMeta('store.stills', options.storeStills ? 'store' : 'local');
     }
     url = wanted;
   }
-  if (options.endpoint !== undefined && !options.readonly && url !== undefined) catalog.setMeta('store.endpoint', options.endpoint);
+  if (options.endpoint !== undefined && !options.readonly && url !== undefined) await catalog.setMeta('store.endpoint', options.endpoint);
   if (url === undefined || url === local.url) return local;
-  const store = openBlobStore(url, { endpoint: options.endpoint ?? catalog.getMeta('store.endpoint') });
-  const stillsInStore = (catalog.getMeta('store.stills') ?? (options.storeStills ? 'store' : 'local')) === 'store';
+  const store = openBlobStore(url, { endpoint: options.endpoint ?? (await catalog.getMeta('store.endpoint')) });
+  const stillsInStore = ((await catalog.getMeta('store.stills')) ?? (options.storeStills ? 'store' : 'local')) === 'store';
   return stillsInStore ? store : new RoutedBlobStore({ originals: store, stills: local });
 }
 
-export function openAtlas(dir: string, options: OpenAtlasOptions = {}): Atlas {
+export async function openAtlas(dir: string, options: OpenAtlasOptions = {}): Promise<Atlas> {
   const paths = atlasPaths(dir);
   if (existsSync(paths.root) && !statSync(paths.root).isDirectory()) {
     throw new AtlasError('ATLAS', `${paths.root} is a file, not an atlas directory`, { value: paths.root });
@@ -81,13 +81,13 @@ export function openAtlas(dir: string, options: OpenAtlasOptions = {}): Atlas {
   for (const d of [paths.originals, paths.stills, paths.features, paths.maps]) {
     if (!options.readonly) mkdirSync(d, { recursive: true });
   }
-  const catalog = Catalog.open(paths.db, { readonly: options.readonly });
+  const catalog = SqliteCatalog.open(paths.db, { readonly: options.readonly });
   // Blobs live beside the catalogue (<root>/originals and <root>/stills) unless the atlas records another store.
   let store: BlobStore;
   try {
-    store = openAtlasStore(catalog, paths.root, options);
+    store = await openAtlasStore(catalog, paths.root, options);
   } catch (err) {
-    catalog.close();
+    await catalog.close();
     throw err;
   }
   return {

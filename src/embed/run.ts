@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { recordRun } from '../catalog/runs.js';
 import type { Atlas } from '../atlas/atlas.js';
 import type { StillRow } from '../catalog/catalog.js';
 import { AtlasError, describeError, invalidArgument, unknownChoice } from '../errors.js';
@@ -90,11 +91,6 @@ export async function embedStills(atlas: Atlas, options: EmbedOptions): Promise<
     throw invalidArgument('--batch', 'an integer 1–1024', options.batch);
   const started = performance.now();
   const embedder = await entry.create(options);
-  const runId = atlas.catalog.startRun('embed', {
-    model: options.model,
-    batch,
-    preprocess: embedder.preprocess,
-  });
   let writer: FeatureWriter | undefined;
   const result: EmbedResult = {
     model: embedder.id,
@@ -106,76 +102,79 @@ export async function embedStills(atlas: Atlas, options: EmbedOptions): Promise<
     seconds: 0,
     rate: 0,
   };
+  const runOptions = { model: options.model, batch, preprocess: embedder.preprocess };
   try {
-    writer = FeatureWriter.open(
-      atlas,
-      {
-        model: embedder.id,
-        dim: embedder.dim,
-        preprocess: embedder.preprocess,
-        weightsSha256: embedder.weightsSha256,
-        details: embedder.details,
-      },
-      { redo: options.redo },
-    );
-    const done = writer.stillIds();
-    const ready = atlas.catalog.stills('ready');
-    const todo = ready.filter((s) => !done.has(s.id));
-    result.skipped = ready.length - todo.length;
-    const total = todo.length;
-    const out = new Float32Array(batch * embedder.dim);
-    options.onProgress?.({ stage: `embed ${embedder.id}`, done: 0, total, failed: 0 });
-    let next: Promise<DecodedBatch> | undefined =
-      total > 0 ? decodeBatch(atlas, todo.slice(0, batch)) : undefined;
-    for (let start = 0; start < total; start += batch) {
-      if (options.signal?.aborted) break;
-      const decoded = await next!;
-      const nextStart = start + batch;
-      next = nextStart < total ? decodeBatch(atlas, todo.slice(nextStart, nextStart + batch)) : undefined;
-      const ids = decoded.ok.map((d) => d.still.id);
-      const failures = [...decoded.failed];
-      if (decoded.ok.length > 0) {
-        const rows = out.subarray(0, decoded.ok.length * embedder.dim);
-        try {
-          await embedder.embed(
-            decoded.ok.map((d) => d.image),
-            rows,
-          );
-          writer.append(ids, rows);
-          atlas.catalog.clearEmbedErrors(embedder.id, ids);
-          result.embedded += ids.length;
-        } catch (err) {
-          if (err instanceof AtlasError && err.code === 'STATE') throw err;
-          for (const id of ids)
-            failures.push({ stillId: id, error: `model failed on this batch: ${describeError(err)}` });
+    return await recordRun(
+      atlas.catalog,
+      'embed',
+      runOptions,
+      async () => {
+        writer = FeatureWriter.open(
+          atlas,
+          {
+            model: embedder.id,
+            dim: embedder.dim,
+            preprocess: embedder.preprocess,
+            weightsSha256: embedder.weightsSha256,
+            details: embedder.details,
+          },
+          { redo: options.redo },
+        );
+        const done = writer.stillIds();
+        const ready = await atlas.catalog.stills('ready');
+        const todo = ready.filter((s) => !done.has(s.id));
+        result.skipped = ready.length - todo.length;
+        const total = todo.length;
+        const out = new Float32Array(batch * embedder.dim);
+        options.onProgress?.({ stage: `embed ${embedder.id}`, done: 0, total, failed: 0 });
+        let next: Promise<DecodedBatch> | undefined =
+          total > 0 ? decodeBatch(atlas, todo.slice(0, batch)) : undefined;
+        for (let start = 0; start < total; start += batch) {
+          if (options.signal?.aborted) break;
+          const decoded = await next!;
+          const nextStart = start + batch;
+          next = nextStart < total ? decodeBatch(atlas, todo.slice(nextStart, nextStart + batch)) : undefined;
+          const ids = decoded.ok.map((d) => d.still.id);
+          const failures = [...decoded.failed];
+          if (decoded.ok.length > 0) {
+            const rows = out.subarray(0, decoded.ok.length * embedder.dim);
+            try {
+              await embedder.embed(
+                decoded.ok.map((d) => d.image),
+                rows,
+              );
+              writer.append(ids, rows);
+              await atlas.catalog.clearEmbedErrors(embedder.id, ids);
+              result.embedded += ids.length;
+            } catch (err) {
+              if (err instanceof AtlasError && err.code === 'STATE') throw err;
+              for (const id of ids)
+                failures.push({ stillId: id, error: `model failed on this batch: ${describeError(err)}` });
+            }
+          }
+          await atlas.catalog.recordEmbedErrors(embedder.id, failures);
+          result.failed += failures.length;
+          options.onProgress?.({
+            stage: `embed ${embedder.id}`,
+            done: Math.min(total, start + batch),
+            total,
+            failed: result.failed,
+          });
         }
-      }
-      atlas.catalog.recordEmbedErrors(embedder.id, failures);
-      result.failed += failures.length;
-      options.onProgress?.({
-        stage: `embed ${embedder.id}`,
-        done: Math.min(total, start + batch),
-        total,
-        failed: result.failed,
-      });
-    }
-    if (next) await next.catch(() => undefined);
-    result.rows = writer.rows;
-    result.seconds = (performance.now() - started) / 1000;
-    result.rate = result.seconds > 0 ? result.embedded / result.seconds : 0;
-    if (options.signal?.aborted) {
-      atlas.catalog.finishRun(runId, 'aborted', result);
-      throw new AtlasError(
-        'ABORTED',
-        `stopped after ${result.embedded} of ${total} stills; run again to resume`,
-      );
-    }
-    atlas.catalog.finishRun(runId, 'done', result);
-    return result;
-  } catch (err) {
-    if (!(err instanceof AtlasError && err.code === 'ABORTED'))
-      atlas.catalog.finishRun(runId, 'failed', result, describeError(err));
-    throw err;
+        if (next) await next.catch(() => undefined);
+        result.rows = writer.rows;
+        result.seconds = (performance.now() - started) / 1000;
+        result.rate = result.seconds > 0 ? result.embedded / result.seconds : 0;
+        if (options.signal?.aborted) {
+          throw new AtlasError(
+            'ABORTED',
+            `stopped after ${result.embedded} of ${total} stills; run again to resume`,
+          );
+        }
+        return result;
+      },
+      { counts: () => result },
+    );
   } finally {
     writer?.close();
     await embedder.close();

@@ -35,14 +35,10 @@ interface StillInfo {
   ordinal: number | null;
 }
 
-function stillInfo(atlas: Atlas): Map<number, StillInfo> {
+async function stillInfo(atlas: Atlas): Promise<Map<number, StillInfo>> {
   const labels = new Map<number, string>();
-  for (const m of atlas.catalog.movies()) labels.set(m.id, movieLabel(m));
-  const rows = atlas.catalog.db.prepare('SELECT id, movie_id AS movieId, ordinal FROM stills').all() as {
-    id: number;
-    movieId: number;
-    ordinal: number;
-  }[];
+  for (const m of await atlas.catalog.movies()) labels.set(m.id, movieLabel(m));
+  const rows = await atlas.catalog.stillRefs();
   return new Map(rows.map((r) => [r.id, { movie: labels.get(r.movieId) ?? '', ordinal: r.ordinal }]));
 }
 
@@ -71,7 +67,7 @@ export async function exportLayout(
       await writeAllTo(fh, npyHeader([n, 2], '<f4'));
       await writeAllTo(fh, new Uint8Array(xy.buffer, xy.byteOffset, xy.byteLength));
     } else {
-      const info = stillInfo(atlas);
+      const info = await stillInfo(atlas);
       const sink = new TextSink(fh);
       if (fmt === 'csv') await sink.add(`still_id,movie,ordinal,x,y${grid ? ',col,row' : ''}\n`);
       else {

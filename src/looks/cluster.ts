@@ -222,7 +222,7 @@ export async function clusterStills(atlas: Atlas, options: ClusterOptions): Prom
   progress('summaries', 2, 3);
 
   // Summaries.
-  const index = stillIndex(atlas);
+  const index = await stillIndex(atlas);
   const medoidCount = options.medoids ?? 3;
   const palettes =
     options.palettes === false ? undefined : (await computePalettes(atlas, { signal: options.signal })).set;

@@ -279,7 +279,7 @@ export async function computePalettes(
   const { k } = opts;
   const dir = paletteDir(atlas, opts.space, k);
   const old = readPaletteSet(atlas, opts);
-  const ready = atlas.catalog.stills('ready');
+  const ready = await atlas.catalog.stills('ready');
   const todo = ready.filter((s) => !old?.rowOf.has(s.id) || old.manifest.seed !== opts.seed);
   const fresh = new Map<number, { palette: PackedPalette; mean: [number, number, number] }>();
   const failed: { stillId: number; error: string }[] = [];
@@ -346,7 +346,7 @@ export async function computePalettes(
     l.push(i);
   });
   const movies = new Map<number, PackedPalette>();
-  const labels = new Map(atlas.catalog.movies().map((m) => [m.id, movieLabel(m)]));
+  const labels = new Map((await atlas.catalog.movies()).map((m) => [m.id, movieLabel(m)]));
   const moviesJson: Record<string, { movie: string; stills: number; colours: number[] }> = {};
   for (const [movieId, rows] of byMovie) {
     const p = mergePalettes(

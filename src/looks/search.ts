@@ -141,9 +141,9 @@ export async function searchColour(atlas: Atlas, options: ColourSearchOptions): 
     });
   const query = options.colours.map((c) => ({ hex: c.hex, weight: c.weight }));
   if (options.movies) {
-    const labels = new Map(atlas.catalog.movies().map((m) => [m.id, movieLabel(m)]));
+    const labels = new Map((await atlas.catalog.movies()).map((m) => [m.id, movieLabel(m)]));
     const counts = new Map<number, number>();
-    for (const s of atlas.catalog.stills('ready'))
+    for (const s of await atlas.catalog.stills('ready'))
       if (set.rowOf.has(s.id)) counts.set(s.movieId, (counts.get(s.movieId) ?? 0) + 1);
     const hits: MovieColourHit[] = [];
     for (const [movieId, p] of set.movies) {
@@ -156,7 +156,7 @@ export async function searchColour(atlas: Atlas, options: ColourSearchOptions): 
     }
     return { query, target: 'movies', searched: set.movies.size, movies: topK(hits, k) };
   }
-  const index = stillIndex(atlas);
+  const index = await stillIndex(atlas);
   // Keep a bounded list so a big collection never holds every hit.
   let hits: { stillId: number; hit: ColourHit }[] = [];
   set.ids.forEach((id) => {

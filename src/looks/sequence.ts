@@ -175,10 +175,10 @@ export async function compareMovies(atlas: Atlas, options: CompareOptions): Prom
   if (!Number.isInteger(columns) || columns < 2 || columns > 500)
     throw invalidArgument('--columns', 'an integer 2–500', columns);
   const normalize = options.normalize ?? DEFAULT_NORMALIZATION;
-  const ma = findMovie(atlas, options.a);
-  const mb = findMovie(atlas, options.b);
+  const ma = await findMovie(atlas, options.a);
+  const mb = await findMovie(atlas, options.b);
   const vectors = LookVectors.open(atlas, options.features, normalize);
-  const index = stillIndex(atlas);
+  const index = await stillIndex(atlas);
   const ra = movieRows(vectors, index, ma.id);
   const rb = movieRows(vectors, index, mb.id);
   for (const [m, r, text] of [
@@ -262,7 +262,7 @@ export async function writeAlignedStrip(
   const height = 2 * ch + gap;
   const rgb = new Uint8Array(width * height * 3);
   const sha = new Map<number, string>();
-  for (const s of atlas.catalog.stills('ready')) if (s.stdSha256) sha.set(s.id, s.stdSha256);
+  for (const s of await atlas.catalog.stills('ready')) if (s.stdSha256) sha.set(s.id, s.stdSha256);
   const cell = async (id: number): Promise<Uint8Array | null> => {
     const key = sha.get(id);
     if (!key) return null;

@@ -164,7 +164,7 @@ export async function similarStills(
   }
   const normalize = options.normalize ?? DEFAULT_NORMALIZATION;
   const vectors = LookVectors.open(atlas, options.features, normalize);
-  const index = stillIndex(atlas);
+  const index = await stillIndex(atlas);
   const method: 'exact' | 'approx' =
     requested === 'auto' ? (vectors.rows > EXACT_LIMIT ? 'approx' : 'exact') : requested;
   let q: Float32Array;
@@ -341,9 +341,9 @@ export async function similarMovies(
   if (!Number.isInteger(pairsWanted) || pairsWanted < 0 || pairsWanted > 20)
     throw invalidArgument('--pairs', 'an integer 0–20', pairsWanted);
   const normalize = options.normalize ?? DEFAULT_NORMALIZATION;
-  const target = findMovie(atlas, options.movie);
+  const target = await findMovie(atlas, options.movie);
   const vectors = LookVectors.open(atlas, options.features, normalize);
-  const index = stillIndex(atlas);
+  const index = await stillIndex(atlas);
   const byMovie = rowsByMovie(vectors, index);
   const aRows = byMovie.get(target.id);
   if (!aRows || aRows.length === 0) {

@@ -27,8 +27,8 @@ export function normalization(name: string): Normalization {
 }
 
 /** Finds a movie by "Title (Year)", title, slug or numeric id (case and accents ignored). */
-export function findMovie(atlas: Atlas, text: string): MovieRow {
-  const movies = atlas.catalog.movies();
+export async function findMovie(atlas: Atlas, text: string): Promise<MovieRow> {
+  const movies = await atlas.catalog.movies();
   const t = text.trim();
   const slug = movieSlug(t);
   const key = (s: string): string => movieSlug(s);
@@ -64,10 +64,10 @@ export interface StillIndex {
   stills: Map<number, StillRow>;
 }
 
-export function stillIndex(atlas: Atlas): StillIndex {
+export async function stillIndex(atlas: Atlas): Promise<StillIndex> {
   return {
-    movies: new Map(atlas.catalog.movies().map((m) => [m.id, m])),
-    stills: new Map(atlas.catalog.stills('ready').map((s) => [s.id, s])),
+    movies: new Map((await atlas.catalog.movies()).map((m) => [m.id, m])),
+    stills: new Map((await atlas.catalog.stills('ready')).map((s) => [s.id, s])),
   };
 }
 

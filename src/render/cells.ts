@@ -69,9 +69,9 @@ export async function decodeCell(
 }
 
 /** Cell pictures from an atlas's standardised stills; a missing or bad still is drawn black and counted. */
-export function atlasCellImages(atlas: Atlas): CellImages {
+export async function atlasCellImages(atlas: Atlas): Promise<CellImages> {
   const sha = new Map<number, string>();
-  for (const s of atlas.catalog.stills('ready')) if (s.stdSha256) sha.set(s.id, s.stdSha256);
+  for (const s of await atlas.catalog.stills('ready')) if (s.stdSha256) sha.set(s.id, s.stdSha256);
   let missing = 0;
   return {
     get missing() {

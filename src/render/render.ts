@@ -45,7 +45,7 @@ export interface GridMosaicOptions extends StageOptions {
 
 export async function renderGridMosaic(atlas: Atlas, options: GridMosaicOptions): Promise<MosaicResult> {
   const grid = await readGrid(atlas, options.layout);
-  return renderMosaic(grid, atlasCellImages(atlas), options.out, options);
+  return renderMosaic(grid, await atlasCellImages(atlas), options.out, options);
 }
 
 export interface GridDeepZoomOptions extends StageOptions {
@@ -70,7 +70,7 @@ export async function renderGridDeepZoom(
   const base = options.out.toLowerCase().endsWith('.dzi')
     ? options.out.slice(0, -4)
     : join(options.out, options.layout);
-  return renderDeepZoom(grid, atlasCellImages(atlas), base, options);
+  return renderDeepZoom(grid, await atlasCellImages(atlas), base, options);
 }
 
 /** Movie fields a plot can be coloured by (besides any attribute key). */
@@ -139,12 +139,12 @@ export function readClusterLabels(atlas: Atlas, name?: string): ClusterLabels | 
 }
 
 /** The category of each still id for a plot colouring. */
-export function stillCategories(
+export async function stillCategories(
   atlas: Atlas,
   ids: Uint32Array,
   colorBy: string,
   clusters?: string,
-): (string | null)[] {
+): Promise<(string | null)[]> {
   if (colorBy === 'cluster') {
     const c = readClusterLabels(atlas, clusters);
     if (!c) {
@@ -160,8 +160,8 @@ export function stillCategories(
     return Array.from(ids, (id) => c.byStill.get(id) ?? null);
   }
   const movieOfStill = new Map<number, number>();
-  for (const s of atlas.catalog.stills('ready')) movieOfStill.set(s.id, s.movieId);
-  const movies = new Map<number, MovieRow>(atlas.catalog.movies().map((m) => [m.id, m]));
+  for (const s of await atlas.catalog.stills('ready')) movieOfStill.set(s.id, s.movieId);
+  const movies = new Map<number, MovieRow>((await atlas.catalog.movies()).map((m) => [m.id, m]));
   let field: (m: MovieRow) => string | null;
   if (colorBy === 'movie') field = (m) => movieLabel(m);
   else if ((MOVIE_FIELDS as readonly string[]).includes(colorBy)) {
@@ -205,7 +205,7 @@ export interface LayoutPlotOptions {
 export async function renderLayoutPlot(atlas: Atlas, options: LayoutPlotOptions): Promise<PlotResult> {
   const l = await readLayout(atlas, options.layout);
   const colorBy = options.colorBy ?? 'movie';
-  const labels = stillCategories(atlas, l.ids, colorBy, options.clusters);
+  const labels = await stillCategories(atlas, l.ids, colorBy, options.clusters);
   const xy = l.manifest.kind === 'grid' ? flipRows(l.xy) : l.xy;
   return renderPlot(xy, labels, options.out, {
     top: options.top,

@@ -155,9 +155,16 @@ export class ExplorerData {
   private palettes: PaletteSet | undefined | null = null;
   private readonly nearestQueues = new Map<string, NearestQueue>();
 
-  constructor(readonly atlas: Atlas) {
-    const rows: MovieRow[] = atlas.catalog.movies();
-    const ready: StillRow[] = atlas.catalog.stills('ready');
+  /** Reads what the explorer shows from the atlas's catalogue. */
+  static async open(atlas: Atlas): Promise<ExplorerData> {
+    return new ExplorerData(atlas, await atlas.catalog.movies(), await atlas.catalog.stills('ready'));
+  }
+
+  private constructor(
+    readonly atlas: Atlas,
+    rows: MovieRow[],
+    ready: StillRow[],
+  ) {
     this.stills = [];
     this.stillById = new Map();
     this.stillsOfMovie = new Map();

@@ -500,7 +500,7 @@ export function createExplorerHandler(
 export async function startServer(atlas: Atlas, options: ServeOptions = {}): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 4173;
-  const data = new ExplorerData(atlas);
+  const data = await ExplorerData.open(atlas);
   const webRoot = options.webRoot ?? defaultWebRoot();
   const server = createServer(createExplorerHandler(data, { webRoot, host, log: options.log }));
   server.requestTimeout = 30_000;

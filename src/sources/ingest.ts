@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
 import type { Atlas } from '../atlas/atlas.js';
 import type { StillRow, StillUpdate } from '../catalog/catalog.js';
+import { recordRun } from '../catalog/runs.js';
 import { AtlasError, describeError, invalidArgument } from '../errors.js';
 import { nativeJpegAvailable } from '../imaging/native-jpeg.js';
 import { configureSharp, standardiseImage, type StandardiseOptions } from '../imaging/standardise.js';
@@ -92,7 +93,7 @@ export async function addOriginalStill(
     ext = storedExtension(path.split('#')[0]);
   }
   await atlas.store.put('originals', originalSha256, ext, data);
-  const r = atlas.catalog.addStoredStill(movieId, ordinal, source, { sha256: originalSha256, ext, bytes: data.length });
+  const r = await atlas.catalog.addStoredStill(movieId, ordinal, source, { sha256: originalSha256, ext, bytes: data.length });
   return { ...r, sha256: originalSha256 };
 }
 
@@ -108,15 +109,8 @@ export async function registerSources(
   sources: readonly string[],
 ): Promise<{ movies: number; found: number; added: number; warnings: string[] }> {
   const plan = await scanSources(sources);
-  let found = 0;
-  let added = 0;
-  atlas.catalog.write(() => {
-    for (const m of plan.movies) {
-      const id = atlas.catalog.upsertMovie(m.spec);
-      found += m.files.length;
-      added += atlas.catalog.addStills(id, m.files);
-    }
-  });
+  const { added } = await atlas.catalog.registerMovies(plan.movies.map((m) => ({ spec: m.spec, sources: m.files })));
+  const found = plan.movies.reduce((n, m) => n + m.files.length, 0);
   return { movies: plan.movies.length, found, added, warnings: plan.warnings };
 }
 
@@ -189,15 +183,16 @@ export async function standardiseStills(atlas: Atlas, options: StandardiseStills
   // Parallelism comes from many stills in flight, one libvips thread each.
   configureSharp();
   await atlas.store.removeStaleTemp?.();
-  const pending = atlas.catalog.pendingStills();
+  const pending = await atlas.catalog.pendingStills();
   const total = pending.length;
   const result: StandardiseResult = { processed: 0, ready: 0, rejected: 0, seconds: 0, nativeJpeg: nativeJpegAvailable() };
   let buffer: StillUpdate[] = [];
   let lastFlush = performance.now();
-  const flush = (): void => {
-    atlas.catalog.applyUpdates(buffer);
+  const flush = async (): Promise<void> => {
+    const batch = buffer;
     buffer = [];
     lastFlush = performance.now();
+    await atlas.catalog.applyUpdates(batch);
   };
   let next = 0;
   let fatal: unknown;
@@ -215,13 +210,13 @@ export async function standardiseStills(atlas: Atlas, options: StandardiseStills
       result.processed++;
       if (update.status === 'ready') result.ready++;
       else result.rejected++;
-      if (buffer.length >= 256 || performance.now() - lastFlush > 500) flush();
+      if (buffer.length >= 256 || performance.now() - lastFlush > 500) await flush();
       options.onProgress?.({ stage: 'standardise', done: result.processed, total, failed: result.rejected });
     }
   };
   options.onProgress?.({ stage: 'standardise', done: 0, total, failed: 0 });
   await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(total, 1)) }, worker));
-  flush();
+  await flush();
   result.seconds = (performance.now() - started) / 1000;
   if (fatal !== undefined) throw fatal;
   if (options.signal?.aborted) {
@@ -237,16 +232,9 @@ export async function ingestStills(
   options: IngestOptions = {},
 ): Promise<IngestResult> {
   if (sources.length === 0) throw invalidArgument('SRC', 'at least one folder, file or manifest', '');
-  const runId = atlas.catalog.startRun('ingest', { sources, standardise: options.standardise ?? {} });
-  try {
+  return recordRun(atlas.catalog, 'ingest', { sources, standardise: options.standardise ?? {} }, async () => {
     const reg = await registerSources(atlas, sources);
     const std = await standardiseStills(atlas, options);
-    const result: IngestResult = { ...reg, ...std };
-    atlas.catalog.finishRun(runId, 'done', result);
-    return result;
-  } catch (err) {
-    const aborted = err instanceof AtlasError && err.code === 'ABORTED';
-    atlas.catalog.finishRun(runId, aborted ? 'aborted' : 'failed', {}, describeError(err));
-    throw err;
-  }
+    return { ...reg, ...std };
+  });
 }

@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
+import { recordRun } from '../catalog/runs.js';
 import type { Atlas } from '../atlas/atlas.js';
 import type { MovieSpec } from '../catalog/catalog.js';
 import { AtlasError, describeError, invalidArgument } from '../errors.js';
@@ -249,65 +250,62 @@ export async function ingestVideo(
   if (year !== undefined && (!Number.isInteger(year) || year < 1870 || year > 2100))
     throw invalidArgument('--year', 'a year 1870–2100', year);
   const started = performance.now();
-  const runId = atlas.catalog.startRun('ingest-video', {
+  const runOptions = {
     file: path,
     threshold: options.threshold ?? 0.3,
     max: options.max ?? 200,
     minInterval: options.minInterval ?? 1,
     maxInterval: options.maxInterval ?? null,
-  });
+  };
   const work = mkdtempSync(join(tmpdir(), 'filmatlas-video-'));
   try {
-    const { frames, duration } = await extractSceneFrames(path, work, options);
-    const movieId = atlas.catalog.upsertMovie({
-      ...options.movie,
-      title,
-      year,
-      attributes: { ...options.movie?.attributes, video: path },
-    });
-    let added = 0;
-    for (const f of frames) {
-      let data: Buffer;
-      try {
-        data = await readFile(f.path);
-      } catch (err) {
-        throw new AtlasError(
-          'IO',
-          `ffmpeg reported a frame it did not write (${f.path}): ${describeError(err)}`,
-          { cause: err },
+    return await recordRun(atlas.catalog, 'ingest-video', runOptions, async () => {
+      const { frames, duration } = await extractSceneFrames(path, work, options);
+      const movieId = await atlas.catalog.upsertMovie({
+        ...options.movie,
+        title,
+        year,
+        attributes: { ...options.movie?.attributes, video: path },
+      });
+      let added = 0;
+      for (const f of frames) {
+        let data: Buffer;
+        try {
+          data = await readFile(f.path);
+        } catch (err) {
+          throw new AtlasError(
+            'IO',
+            `ffmpeg reported a frame it did not write (${f.path}): ${describeError(err)}`,
+            { cause: err },
+          );
+        }
+        const r = await addOriginalStill(
+          atlas,
+          movieId,
+          f.timeMs,
+          `${path}#t=${(f.timeMs / 1000).toFixed(3)}`,
+          data,
         );
+        if (r.added) added++;
       }
-      const r = await addOriginalStill(
-        atlas,
+      const std = await standardiseStills(atlas, {
+        concurrency: options.concurrency,
+        standardise: options.standardise,
+        onProgress: options.onProgress,
+        signal: options.signal,
+      });
+      const result: VideoResult = {
+        ...std,
         movieId,
-        f.timeMs,
-        `${path}#t=${(f.timeMs / 1000).toFixed(3)}`,
-        data,
-      );
-      if (r.added) added++;
-    }
-    const std = await standardiseStills(atlas, {
-      concurrency: options.concurrency,
-      standardise: options.standardise,
-      onProgress: options.onProgress,
-      signal: options.signal,
+        title,
+        year: year ?? null,
+        extracted: frames.length,
+        added,
+        duration,
+        seconds: (performance.now() - started) / 1000,
+      };
+      return result;
     });
-    const result: VideoResult = {
-      ...std,
-      movieId,
-      title,
-      year: year ?? null,
-      extracted: frames.length,
-      added,
-      duration,
-      seconds: (performance.now() - started) / 1000,
-    };
-    atlas.catalog.finishRun(runId, 'done', result);
-    return result;
-  } catch (err) {
-    const aborted = err instanceof AtlasError && err.code === 'ABORTED';
-    atlas.catalog.finishRun(runId, aborted ? 'aborted' : 'failed', {}, describeError(err));
-    throw err;
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

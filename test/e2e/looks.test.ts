@@ -123,9 +123,9 @@ test('similar still: by id (self excluded, most similar first), by file (finds i
   );
   assert.ok(existsSync(join(atlas, 'looks', 'index', 'color-zscore', 'index.usearch')));
   // A file from outside the atlas: the original of still 7 is embedded on the fly and finds still 7.
-  const a = openAtlas(atlas, { readonly: true });
-  const source = a.catalog.still(7)!.source;
-  a.close();
+  const a = await openAtlas(atlas, { readonly: true });
+  const source = (await a.catalog.still(7))!.source;
+  await a.close();
   const f = resultOf(await cli(['similar', 'still', source, '--atlas', atlas, '--k', '3', '--json']));
   const fn = f.neighbours as { stillId: number; similarity: number }[];
   assert.equal(fn[0].stillId, 7);
@@ -215,9 +215,9 @@ test('cluster: k-means and HDBSCAN stored by name in the format render reads, wi
     48,
   );
   assert.ok(clusters.every((c) => c.medoids.length >= 1 && c.movies.length >= 1 && c.palette.length >= 1));
-  const a = openAtlas(atlas, { readonly: true });
+  const a = await openAtlas(atlas, { readonly: true });
   const labels = readClusterLabels(a, 'fam');
-  a.close();
+  await a.close();
   assert.ok(labels);
   assert.equal(labels.byStill.size, 48);
   assert.equal(new Set(labels.byStill.values()).size, 4);

@@ -50,13 +50,13 @@ test('map pca → layout stored, equal to the library PCA; export layout csv/jso
   assert.ok(m.lines.some((l) => l.event === 'progress' && l.stage === 'pca'));
 
   // the stored layout is the first two components of the library's PCA of the same features
-  const a = openAtlas(atlas, { readonly: true });
+  const a = await openAtlas(atlas, { readonly: true });
   const stored = readLayout(a, 'pca');
   const reader = FeatureReader.open(a, 'color');
   const model = await fitPca(reader, { components: 3, standardize: true, method: 'exact' });
   const y = await transformPca(reader, model);
-  const info = new Map(a.catalog.stills('ready').map((s) => [s.id, s]));
-  a.close();
+  const info = new Map((await a.catalog.stills('ready')).map((s) => [s.id, s]));
+  await a.close();
   assert.equal(stored.manifest.kind, 'points');
   assert.equal(stored.manifest.method, 'pca');
   assert.deepEqual(stored.manifest.params, { standardize: true, seed: 0, components: 3, pcaMethod: 'exact' });

@@ -9,8 +9,8 @@ import { tempDir } from '../helpers/tmp.js';
 
 const ID = { model: 'toy', dim: 3, preprocess: 'none' };
 
-test('appended rows read back with their still ids, across re-opens', () => {
-  const atlas = openAtlas(join(tempDir(), 'a'), { create: true });
+test('appended rows read back with their still ids, across re-opens', async () => {
+  const atlas = await openAtlas(join(tempDir(), 'a'), { create: true });
   const w = FeatureWriter.open(atlas, ID);
   w.append([10, 11], new Float32Array([1, 2, 3, 4, 5, 6]));
   w.close();
@@ -23,11 +23,11 @@ test('appended rows read back with their still ids, across re-opens', () => {
   assert.deepEqual([...r.stillIds], [10, 11, 12]);
   assert.deepEqual([...r.readRows(1, 2)], [4, 5, 6, 7, 8, 9]);
   assert.throws(() => r.readRows(2, 2), RangeError);
-  atlas.close();
+  await atlas.close();
 });
 
-test('rows written past the manifest count (a crash mid-append) are cut on re-open', () => {
-  const atlas = openAtlas(join(tempDir(), 'a'), { create: true });
+test('rows written past the manifest count (a crash mid-append) are cut on re-open', async () => {
+  const atlas = await openAtlas(join(tempDir(), 'a'), { create: true });
   const w = FeatureWriter.open(atlas, ID);
   w.append([1], new Float32Array([1, 1, 1]));
   w.close();
@@ -41,11 +41,11 @@ test('rows written past the manifest count (a crash mid-append) are cut on re-op
   const r = FeatureReader.open(atlas, 'toy');
   assert.deepEqual([...r.readRows(0, 2)], [1, 1, 1, 2, 2, 2]);
   assert.deepEqual([...r.stillIds], [1, 2]);
-  atlas.close();
+  await atlas.close();
 });
 
-test('a feature set made differently is refused with both values named, unless redo', () => {
-  const atlas = openAtlas(join(tempDir(), 'a'), { create: true });
+test('a feature set made differently is refused with both values named, unless redo', async () => {
+  const atlas = await openAtlas(join(tempDir(), 'a'), { create: true });
   FeatureWriter.open(atlas, ID).close();
   assert.throws(
     () => FeatureWriter.open(atlas, { ...ID, dim: 5 }),
@@ -70,11 +70,11 @@ test('a feature set made differently is refused with both values named, unless r
   assert.equal(w.dim, 5);
   assert.throws(() => w.append([1], new Float32Array(3)), /dimension changed mid-run \(5 → 3\)/);
   w.close();
-  atlas.close();
+  await atlas.close();
 });
 
-test('a second writer is refused while the first holds the lock; a dead writer’s lock is taken over', () => {
-  const atlas = openAtlas(join(tempDir(), 'a'), { create: true });
+test('a second writer is refused while the first holds the lock; a dead writer’s lock is taken over', async () => {
+  const atlas = await openAtlas(join(tempDir(), 'a'), { create: true });
   const w = FeatureWriter.open(atlas, ID);
   const lock = join(atlas.paths.features, 'toy', 'lock');
   // pretend another live process holds it (our parent is alive and not us)
@@ -85,15 +85,15 @@ test('a second writer is refused while the first holds the lock; a dead writer�
   assert.equal(readFileSync(lock, 'utf8'), String(process.pid));
   w2.close();
   w.close();
-  atlas.close();
+  await atlas.close();
 });
 
-test('reading features that do not exist says how to make them', () => {
-  const atlas = openAtlas(join(tempDir(), 'a'), { create: true });
+test('reading features that do not exist says how to make them', async () => {
+  const atlas = await openAtlas(join(tempDir(), 'a'), { create: true });
   assert.throws(
     () => FeatureReader.open(atlas, 'vgg16'),
     (e: unknown) =>
       e instanceof AtlasError && e.code === 'NOT_FOUND' && /filmatlas embed/.test(e.suggestion ?? ''),
   );
-  atlas.close();
+  await atlas.close();
 });

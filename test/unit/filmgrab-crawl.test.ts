@@ -31,8 +31,8 @@ async function withSite<T>(
   }
 }
 
-function newAtlas(name = 'atlas'): Atlas {
-  return openAtlas(join(tempDir('filmatlas-crawl-'), name), { create: true });
+async function newAtlas(name = 'atlas'): Promise<Atlas> {
+  return await openAtlas(join(tempDir('filmatlas-crawl-'), name), { create: true });
 }
 
 interface StillTuple {
@@ -44,15 +44,23 @@ interface StillTuple {
 }
 
 /** Every still as (movie slug, ordinal, source path, original hash, status), sorted: comparable across atlases and ports. */
-function stillTuples(atlas: Atlas): StillTuple[] {
-  return (
-    atlas.catalog.db
-      .prepare(
-        `SELECT m.slug AS movie, s.ordinal, s.source, s.original_sha256 AS sha, s.status FROM stills s
-         JOIN movies m ON m.id = s.movie_id ORDER BY m.slug, s.ordinal, s.source`,
-      )
-      .all() as StillTuple[]
-  ).map((t) => ({ ...t, source: t.source.replace(/^http:\/\/127\.0\.0\.1:\d+/, '') }));
+async function stillTuples(atlas: Atlas): Promise<StillTuple[]> {
+  const slugs = new Map((await atlas.catalog.movies()).map((m) => [m.id, m.slug]));
+  const all = [
+    ...(await atlas.catalog.stills('pending')),
+    ...(await atlas.catalog.stills('ready')),
+    ...(await atlas.catalog.stills('rejected')),
+  ];
+  const cmp = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
+  return all
+    .map((s) => ({
+      movie: slugs.get(s.movieId)!,
+      ordinal: s.ordinal,
+      source: s.source.replace(/^http:\/\/127\.0\.0\.1:\d+/, ''),
+      sha: s.originalSha256,
+      status: s.status,
+    }))
+    .sort((x, y) => cmp(x.movie, y.movie) || x.ordinal - y.ordinal || cmp(x.source, y.source));
 }
 
 const imageRequests = (site: FixtureSite): string[] =>
@@ -83,7 +91,7 @@ test('a crawl through injected faults gets every movie, normalised, and records 
       Array.from({ length: 3 }, () => ({ kind: 'status' as const, status: 500 })),
     );
 
-    const atlas = newAtlas();
+    const atlas = await newAtlas();
     try {
       const r = await scrapeFilmGrab(atlas, { ...FAST, baseUrl: site.url, headersTimeoutMs: 700 });
       // robots.txt first, the disallowed movie never asked for, thumbnails never fetched
@@ -122,7 +130,7 @@ test('a crawl through injected faults gets every movie, normalised, and records 
       assert.equal(r.retries, 1 + 1 + 1 + 1 + 1 + 2 + 2);
 
       // movies and their normalised credits
-      const bySlug = new Map(atlas.catalog.movies().map((m) => [m.slug, m]));
+      const bySlug = new Map((await atlas.catalog.movies()).map((m) => [m.slug, m]));
       assert.deepEqual([...bySlug.keys()].sort(), [
         'broken-page',
         'movie-a-co-1970',
@@ -159,10 +167,10 @@ test('a crawl through injected faults gets every movie, normalised, and records 
 
       // a movie without a gallery is recorded as such
       assert.deepEqual(r.noGallery, ['No Gallery']);
-      assert.equal(atlas.catalog.crawlPage(site.url + '/2018/01/01/no-gallery/')?.status, 'no-gallery');
+      assert.equal((await atlas.catalog.crawlPage(site.url + '/2018/01/01/no-gallery/'))?.status, 'no-gallery');
 
       // stills: 4×3 + zip 3 + broken 2 + twin 2, less the twin's duplicate and the lost one
-      const tuples = stillTuples(atlas);
+      const tuples = (await stillTuples(atlas));
       assert.equal(r.downloaded, 12 + 3 + 2 + 2 - 1);
       assert.equal(r.duplicates, 1);
       assert.equal(r.failed, 1);
@@ -180,11 +188,11 @@ test('a crawl through injected faults gets every movie, normalised, and records 
         [1],
         "the twin's first still duplicates Movie A's and is not added again",
       );
-      const dup = atlas.catalog.crawlPage(site.url + site.stillPaths(movies[7])[0]);
+      const dup = await atlas.catalog.crawlPage(site.url + site.stillPaths(movies[7])[0]);
       assert.equal(dup?.status, 'duplicate');
-      assert.equal(atlas.catalog.still(dup!.stillId!)?.source, site.url + still(m1, 0));
+      assert.equal((await atlas.catalog.still(dup!.stillId!))?.source, site.url + still(m1, 0));
       // the truncated JPEG is rejected with its reason; the lost still is rejected as a network failure
-      const rejected = atlas.catalog.rejectedStills();
+      const rejected = await atlas.catalog.rejectedStills();
       assert.deepEqual(
         rejected.map((x) => [x.source.replace(site.url, ''), x.code]).sort(),
         [
@@ -192,9 +200,9 @@ test('a crawl through injected faults gets every movie, normalised, and records 
           [still(m4, 2), 'NETWORK'],
         ].sort(),
       );
-      assert.equal(atlas.catalog.crawlPage(site.url + m4.path)?.status, 'partial');
+      assert.equal((await atlas.catalog.crawlPage(site.url + m4.path))?.status, 'partial');
       assert.equal(r.ready, 12 + 3 + 2 + 1 - 2);
-      assert.equal(atlas.catalog.counts().pending, 0);
+      assert.equal((await atlas.catalog.counts()).pending, 0);
 
       // a re-run: fresh pages cost nothing; the partial page is read again and only its lost still fetched
       const before = site.log.length;
@@ -205,9 +213,9 @@ test('a crawl through injected faults gets every movie, normalised, and records 
         [again.fresh, again.pages, again.downloaded, again.known, again.added],
         [7, 1, 1, 2, 0],
       );
-      assert.equal(atlas.catalog.crawlPage(site.url + m4.path)?.status, 'done');
+      assert.equal((await atlas.catalog.crawlPage(site.url + m4.path))?.status, 'done');
       assert.deepEqual(
-        atlas.catalog.rejectedStills().map((x) => x.code),
+        (await atlas.catalog.rejectedStills()).map((x) => x.code),
         ['BAD_IMAGE'],
         'the recovered still is no longer listed as failed',
       );
@@ -221,11 +229,11 @@ test('a crawl through injected faults gets every movie, normalised, and records 
       assert.ok(
         third.filter((e) => e.path !== '/robots.txt').every((e) => e.ifNoneMatch && e.status === 304),
       );
-      assert.deepEqual(stillTuples(atlas).length, tuples.length);
-      const runs = atlas.catalog.runs(3);
+      assert.deepEqual((await stillTuples(atlas)).length, tuples.length);
+      const runs = await atlas.catalog.runs(3);
       assert.ok(runs.every((x) => x.stage === 'scrape' && x.status === 'done'));
     } finally {
-      atlas.close();
+      await atlas.close();
     }
   });
 });
@@ -233,14 +241,14 @@ test('a crawl through injected faults gets every movie, normalised, and records 
 test('an interrupted crawl resumes without losing or duplicating anything', async () => {
   const movies = await filmGrabFixture({ movies: 5, stills: 4 });
   await withSite(movies, ROBOTS, async (site) => {
-    const reference = newAtlas('reference');
+    const reference = await newAtlas('reference');
     await scrapeFilmGrab(reference, { ...FAST, baseUrl: site.url });
-    const expected = stillTuples(reference);
-    reference.close();
+    const expected = await stillTuples(reference);
+    await reference.close();
     const cleanRequests = site.log.length;
     site.log.length = 0;
 
-    const atlas = newAtlas('interrupted');
+    const atlas = await newAtlas('interrupted');
     try {
       // Ctrl-C twice, each time with a still download in flight
       for (const stopAt of [9, 14]) {
@@ -253,19 +261,19 @@ test('an interrupted crawl resumes without losing or duplicating anything', asyn
           scrapeFilmGrab(atlas, { ...FAST, baseUrl: site.url, signal: ac.signal }),
           (e: unknown) => e instanceof AtlasError && e.code === 'ABORTED',
         );
-        assert.equal(atlas.catalog.runs(1)[0].status, 'aborted');
+        assert.equal((await atlas.catalog.runs(1))[0].status, 'aborted');
       }
       site.onRequest = undefined;
-      const mid = stillTuples(atlas).length;
+      const mid = (await stillTuples(atlas)).length;
       assert.ok(mid > 0 && mid < expected.length, `stopped mid-way (${mid} of ${expected.length})`);
       const r = await scrapeFilmGrab(atlas, { ...FAST, baseUrl: site.url });
       assert.equal(r.failed, 0);
       assert.deepEqual(
-        stillTuples(atlas),
+        (await stillTuples(atlas)),
         expected,
         'the same stills, movies, order and bytes as an uninterrupted crawl',
       );
-      assert.equal(atlas.catalog.counts().pending, 0);
+      assert.equal((await atlas.catalog.counts()).pending, 0);
       // nothing downloaded twice, except at most the one request in flight at each interruption
       const images = imageRequests(site);
       assert.ok(
@@ -277,7 +285,7 @@ test('an interrupted crawl resumes without losing or duplicating anything', asyn
         `${site.log.length} requests vs ${cleanRequests} for a clean crawl`,
       );
     } finally {
-      atlas.close();
+      await atlas.close();
     }
   });
 });
@@ -285,7 +293,7 @@ test('an interrupted crawl resumes without losing or duplicating anything', asyn
 test('the request rate is never exceeded, over one connection', async () => {
   const movies = (await filmGrabFixture({ movies: 2, stills: 3 })).slice(0, 2);
   await withSite(movies, ROBOTS, async (site) => {
-    const atlas = newAtlas();
+    const atlas = await newAtlas();
     try {
       const r = await scrapeFilmGrab(atlas, { baseUrl: site.url, rate: 5 });
       assert.equal(r.requests, 1 + 1 + 2 + 6);
@@ -298,7 +306,7 @@ test('the request rate is never exceeded, over one connection', async () => {
       );
       assert.equal(new Set(site.log.map((e) => e.remotePort)).size, 1, 'one connection, kept alive');
     } finally {
-      atlas.close();
+      await atlas.close();
     }
   });
 });
@@ -306,7 +314,7 @@ test('the request rate is never exceeded, over one connection', async () => {
 test('--movie picks movies by their index name; robots.txt Crawl-delay slows the crawl', async () => {
   const movies = await filmGrabFixture({ movies: 3, stills: 2 });
   await withSite(movies, 'User-agent: *\nCrawl-delay: 0.1\nDisallow: /private/\n', async (site) => {
-    const atlas = newAtlas();
+    const atlas = await newAtlas();
     try {
       const r = await scrapeFilmGrab(atlas, {
         ...FAST,
@@ -315,8 +323,7 @@ test('--movie picks movies by their index name; robots.txt Crawl-delay slows the
       });
       assert.equal(r.selected, 2);
       assert.deepEqual(
-        atlas.catalog
-          .movies()
+        (await atlas.catalog.movies())
           .map((m) => m.title)
           .sort(),
         ['Movie B & Co', 'Zipped'],
@@ -328,10 +335,10 @@ test('--movie picks movies by their index name; robots.txt Crawl-delay slows the
         Math.min(...gaps) >= 100,
         `Crawl-delay 0.1 s honoured (smallest gap ${Math.min(...gaps).toFixed(1)} ms)`,
       );
-      const limited = await scrapeFilmGrab(newAtlas('limited'), { ...FAST, baseUrl: site.url, limit: 1 });
+      const limited = await scrapeFilmGrab(await newAtlas('limited'), { ...FAST, baseUrl: site.url, limit: 1 });
       assert.equal(limited.selected, 1);
     } finally {
-      atlas.close();
+      await atlas.close();
     }
   });
 });
@@ -345,43 +352,42 @@ test('an unreachable robots.txt stops the crawl; a missing one allows everything
       '/robots.txt',
       Array.from({ length: 3 }, () => ({ kind: 'status' as const, status: 503 })),
     );
-    const atlas = newAtlas();
+    const atlas = await newAtlas();
     try {
       await assert.rejects(
         scrapeFilmGrab(atlas, { ...FAST, baseUrl: site.url }),
         (e: unknown) => e instanceof AtlasError && e.code === 'NETWORK' && /robots\.txt/.test(e.message),
       );
       assert.equal(site.log.length, 3, 'nothing but robots.txt was asked for');
-      assert.equal(atlas.catalog.runs(1)[0].status, 'failed');
+      assert.equal((await atlas.catalog.runs(1))[0].status, 'failed');
     } finally {
-      atlas.close();
+      await atlas.close();
     }
   });
   await withSite(movies, undefined, async (site) => {
-    const atlas = newAtlas();
+    const atlas = await newAtlas();
     try {
       const r = await scrapeFilmGrab(atlas, { ...FAST, baseUrl: site.url });
       assert.equal(r.disallowed.length, 0);
       assert.deepEqual(
-        atlas.catalog
-          .movies()
+        (await atlas.catalog.movies())
           .map((m) => m.title)
           .sort(),
         ['Movie A & Co', 'Secret'],
       );
     } finally {
-      atlas.close();
+      await atlas.close();
     }
   });
 });
 
 test('bad options are refused with the option named', async () => {
-  const atlas = newAtlas();
+  const atlas = await newAtlas();
   try {
     await assert.rejects(scrapeFilmGrab(atlas, { baseUrl: 'ftp://x' }), /--base-url/);
     await assert.rejects(scrapeFilmGrab(atlas, { baseUrl: 'http://127.0.0.1:9', limit: 0 }), /--limit/);
     await assert.rejects(scrapeFilmGrab(atlas, { baseUrl: 'http://127.0.0.1:9', rate: 0 }), /--rate/);
   } finally {
-    atlas.close();
+    await atlas.close();
   }
 });

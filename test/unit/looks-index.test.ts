@@ -16,8 +16,8 @@ function rows(n: number, seed: number): Float32Array {
   return Float32Array.from({ length: n * D }, () => rng.normal(0, 1) + 3);
 }
 
-test('normalised vectors: z-scored columns, unit rows, stats cached against the features', () => {
-  const atlas = openAtlas(join(tempDir(), 'a'), { create: true });
+test('normalised vectors: z-scored columns, unit rows, stats cached against the features', async () => {
+  const atlas = await openAtlas(join(tempDir(), 'a'), { create: true });
   const w = FeatureWriter.open(atlas, { model: 'toy', dim: D, preprocess: 'none' });
   w.append(
     Array.from({ length: 50 }, (_, i) => i + 1),
@@ -51,11 +51,11 @@ test('normalised vectors: z-scored columns, unit rows, stats cached against the 
   assert.ok(Math.abs(dot(z, 0, 1)) < 0.7);
   assert.equal(LookVectors.open(atlas, 'toy').rowOf(7), 6);
   assert.ok(existsSync(join(atlas.paths.root, 'looks', 'stats', 'toy.json')));
-  atlas.close();
+  await atlas.close();
 });
 
 test('the approximate index is stored, reused, and rebuilt when the features change', async () => {
-  const atlas = openAtlas(join(tempDir(), 'a'), { create: true });
+  const atlas = await openAtlas(join(tempDir(), 'a'), { create: true });
   let w = FeatureWriter.open(atlas, { model: 'toy', dim: D, preprocess: 'none' });
   w.append(
     Array.from({ length: 300 }, (_, i) => i + 1),
@@ -84,5 +84,5 @@ test('the approximate index is stored, reused, and rebuilt when the features cha
   assert.equal(grown.rows, 301);
   const last = grown.search(LookVectors.open(atlas, 'toy').readRows(300, 1), 1, 1);
   assert.equal(last.indices[0], 300);
-  atlas.close();
+  await atlas.close();
 });

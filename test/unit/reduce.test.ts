@@ -28,8 +28,8 @@ const root = tempDir();
 const outDir = tempDir();
 const movieOf = new Map<number, number>();
 
-before(() => {
-  atlas = openAtlas(join(root, 'atlas'), { create: true });
+before(async () => {
+  atlas = await openAtlas(join(root, 'atlas'), { create: true });
   const rng = new Random(9);
   const centres = Array.from({ length: MOVIES }, () =>
     Float64Array.from({ length: D }, () => 4 * rng.normal()),
@@ -37,13 +37,12 @@ before(() => {
   const scales = Float64Array.from({ length: D }, () => Math.exp(rng.range(-1, 2)));
   const writer = FeatureWriter.open(atlas, { model: 'synth', dim: D, preprocess: 'none' });
   for (let m = 0; m < MOVIES; m++) {
-    const id = atlas.catalog.upsertMovie({ title: `Movie ${m}`, year: 2000 + m });
-    atlas.catalog.addStills(
+    const id = await atlas.catalog.upsertMovie({ title: `Movie ${m}`, year: 2000 + m });
+    await atlas.catalog.addStills(
       id,
       Array.from({ length: PER }, (_, i) => `/src/m${m}/still-${i}.png`),
     );
-    const ids = atlas.catalog
-      .stills('pending')
+    const ids = (await atlas.catalog.stills('pending'))
       .filter((s) => s.movieId === id)
       .map((s) => s.id);
     const data = new Float32Array(ids.length * D);
@@ -57,7 +56,7 @@ before(() => {
 });
 
 after(async () => {
-  atlas.close();
+  await atlas.close();
   await releaseMatmulSessions();
 });
 

@@ -241,7 +241,7 @@ describe('an atlas on an S3 store', () => {
     await generateSample(src, { movies: 2, stills: 3, seed: 5 });
     const root = join(dir, 'atlas');
     const url = `s3://${BUCKET}/atlas-one`;
-    const atlas = openAtlas(root, { create: true, store: url, endpoint });
+    const atlas = await openAtlas(root, { create: true, store: url, endpoint });
     try {
       assert.ok(atlas.store instanceof RoutedBlobStore);
       assert.equal(atlas.store.url, url);
@@ -250,7 +250,7 @@ describe('an atlas on an S3 store', () => {
       const r = await ingestStills(atlas, [src]);
       assert.deepEqual([r.ready, r.rejected], [6, 0]);
       assert.ok(seen.some((s) => s.broken === 'drop'));
-      const stills = atlas.catalog.stills();
+      const stills = await atlas.catalog.stills();
       for (const s of stills) {
         assert.ok(
           seen.some((x) => x.method === 'PUT' && x.url.includes(s.originalSha256!)),
@@ -263,27 +263,27 @@ describe('an atlas on an S3 store', () => {
       }
       assert.equal(filesUnder(join(root, 'originals')).length, 0, 'no originals on local disk');
     } finally {
-      atlas.close();
+      await atlas.close();
     }
     // reopened without --store (the endpoint too is remembered): the same store; reading an original goes to S3
-    const again = openAtlas(root);
+    const again = await openAtlas(root);
     try {
       assert.equal(again.store.url, url);
-      const s = again.catalog.stills()[0];
+      const s = (await again.catalog.stills())[0];
       assert.ok((await again.store.get('originals', s.originalSha256!, s.originalExt!)).length > 0);
-      assert.throws(
+      await assert.rejects(
         () => openAtlas(root, { store: `s3://${BUCKET}/elsewhere`, endpoint }),
         (e: unknown) =>
           e instanceof AtlasError && /keeps its blobs in s3:\/\/filmatlas-test\/atlas-one/.test(e.message),
       );
     } finally {
-      again.close();
+      await again.close();
     }
     // an atlas that already holds local blobs cannot move to S3
-    const local = openAtlas(join(dir, 'local'), { create: true });
+    const local = await openAtlas(join(dir, 'local'), { create: true });
     await ingestStills(local, [src]);
-    local.close();
-    assert.throws(
+    await local.close();
+    await assert.rejects(
       () => openAtlas(join(dir, 'local'), { store: url, endpoint }),
       /already holds blobs on local disk/,
     );
@@ -295,7 +295,7 @@ describe('an atlas on an S3 store', () => {
     const src = join(dir, 'stills');
     await generateSample(src, { movies: 1, stills: 2, seed: 9 });
     const root = join(dir, 'atlas');
-    const atlas = openAtlas(root, {
+    const atlas = await openAtlas(root, {
       create: true,
       store: `s3://${BUCKET}/atlas-two`,
       endpoint,
@@ -305,14 +305,14 @@ describe('an atlas on an S3 store', () => {
       assert.ok(atlas.store instanceof S3BlobStore);
       await ingestStills(atlas, [src]);
       assert.equal(filesUnder(join(root, 'stills')).length, 0);
-      const s = atlas.catalog.stills()[0];
+      const s = (await atlas.catalog.stills())[0];
       assert.ok(
         seen.some(
           (x) => x.method === 'PUT' && x.url.includes(`/atlas-two/stills/${s.stdSha256!.slice(0, 2)}/`),
         ),
       );
     } finally {
-      atlas.close();
+      await atlas.close();
     }
   });
 });

@@ -83,7 +83,7 @@ before(async () => {
   const src = join(dir, 'stills');
   await generateSample(src, { movies: 3, stills: 6, width: 160 });
   const hostile = await hostileMovie(join(dir, 'hostile'));
-  atlas = openAtlas(root, { create: true });
+  atlas = await openAtlas(root, { create: true });
   await ingestStills(atlas, [src, hostile]);
   await embedStills(atlas, { model: 'color' });
   // A points layout from two colour features and a 4×5 grid of it (19 stills, one empty cell).
@@ -112,8 +112,8 @@ before(async () => {
     grid: { cols: 4, rows: 5 },
   });
   await renderGridDeepZoom(atlas, { layout: 'g', out: join(root, 'maps', 'g') });
-  atlas.close();
-  atlas = openAtlas(root, { readonly: true });
+  await atlas.close();
+  atlas = await openAtlas(root, { readonly: true });
   webRoot = join(dir, 'web');
   mkdirSync(join(webRoot, 'assets'), { recursive: true });
   writeFileSync(
@@ -127,7 +127,7 @@ before(async () => {
 
 after(async () => {
   await server?.close();
-  atlas?.close();
+  await atlas?.close();
 });
 
 describe('API', () => {
@@ -178,7 +178,7 @@ describe('API', () => {
       stills: number[];
     };
     assert.equal(d.stills.length, 6);
-    const ordinals = d.stills.map((id) => atlas.catalog.still(id)!.ordinal);
+    const ordinals = await Promise.all(d.stills.map(async (id) => (await atlas.catalog.still(id))!.ordinal));
     assert.deepEqual(
       ordinals,
       [...ordinals].sort((a, b) => a - b),
@@ -205,7 +205,7 @@ describe('API', () => {
     const img = await raw(server, `/api/stills/${ids[1]}/image`);
     assert.equal(img.status, 200);
     assert.equal(img.headers['content-type'], 'image/png');
-    const row = atlas.catalog.still(ids[1])!;
+    const row = (await atlas.catalog.still(ids[1]))!;
     assert.deepEqual(img.body, readFileSync(atlas.store.localPath!('stills', row.stdSha256!, 'png')));
     const etag = String(img.headers.etag);
     assert.equal(
@@ -300,7 +300,7 @@ describe('API', () => {
     const movies = new Uint32Array(
       mv.body.buffer.slice(mv.body.byteOffset, mv.body.byteOffset + mv.body.length),
     );
-    stored.ids.forEach((id, i) => assert.equal(movies[i], atlas.catalog.still(id)!.movieId));
+    for (const [i, id] of stored.ids.entries()) assert.equal(movies[i], (await atlas.catalog.still(id))!.movieId);
     const meta = (await raw(server, '/api/layouts/pts')).json() as {
       manifest: { n: number };
       bounds: { minX: number };
@@ -465,7 +465,7 @@ describe('a damaged atlas', () => {
     const copy = join(dir, 'damaged');
     cpSync(root, copy, { recursive: true });
     truncateSync(join(copy, 'maps', 'pts', 'xy.f32'), 10);
-    const a = openAtlas(copy, { readonly: true });
+    const a = await openAtlas(copy, { readonly: true });
     const s = await startServer(a, { port: 0, webRoot });
     try {
       const r = await raw(s, '/api/layouts/pts/xy.f32');
@@ -477,7 +477,7 @@ describe('a damaged atlas', () => {
       assert.equal((await raw(s, '/api/atlas')).status, 200);
     } finally {
       await s.close();
-      a.close();
+      await a.close();
     }
   });
 

@@ -48,13 +48,13 @@ describe('stills from video files', { skip: SKIP }, () => {
   });
 
   test('a still at every cut, and every max-interval seconds through a static shot; ordinal = time in ms', async () => {
-    const atlas = openAtlas(join(dir, 'atlas'), { create: true });
+    const atlas = await openAtlas(join(dir, 'atlas'), { create: true });
     try {
       const r = await ingestVideo(atlas, film, { minInterval: 0.5, maxInterval: 6 });
       assert.equal(r.title, 'The Test Film');
       assert.equal(r.year, 1999, 'the year comes from the file name');
       assert.ok(Math.abs(r.duration - 26) < 0.2, `duration ${r.duration}`);
-      const stills = atlas.catalog.stills().filter((s) => s.movieId === r.movieId);
+      const stills = (await atlas.catalog.stills()).filter((s) => s.movieId === r.movieId);
       const times = stills.map((s) => s.ordinal);
       // first frame; cuts at 2, 5, 7 s; then the static green shot every 6 s: 13, 19, 25
       assert.deepEqual(times, [0, 2000, 5000, 7000, 13000, 19000, 25000]);
@@ -78,12 +78,12 @@ describe('stills from video files', { skip: SKIP }, () => {
       const again = await ingestVideo(atlas, film, { minInterval: 0.5, maxInterval: 6 });
       assert.deepEqual([again.added, again.processed, again.movieId], [0, 0, r.movieId]);
     } finally {
-      atlas.close();
+      await atlas.close();
     }
   });
 
   test('--max caps the stills, --threshold 1 leaves only the interval stills, a min interval suppresses close cuts', async () => {
-    const atlas = openAtlas(join(dir, 'atlas2'), { create: true });
+    const atlas = await openAtlas(join(dir, 'atlas2'), { create: true });
     try {
       const capped = await ingestVideo(atlas, film, {
         title: 'Capped',
@@ -99,14 +99,12 @@ describe('stills from video files', { skip: SKIP }, () => {
         minInterval: 0.5,
         maxInterval: 10,
       });
-      const t = atlas.catalog
-        .stills()
+      const t = (await atlas.catalog.stills())
         .filter((s) => s.movieId === noCuts.movieId)
         .map((s) => s.ordinal);
       assert.deepEqual(t, [0, 10000, 20000]);
       const spaced = await ingestVideo(atlas, film, { title: 'Spaced', minInterval: 4, maxInterval: 30 });
-      const t2 = atlas.catalog
-        .stills()
+      const t2 = (await atlas.catalog.stills())
         .filter((s) => s.movieId === spaced.movieId)
         .map((s) => s.ordinal);
       assert.deepEqual(
@@ -115,12 +113,12 @@ describe('stills from video files', { skip: SKIP }, () => {
         'the cut at 2 s is within 4 s of the first still; 7 s within 4 s of 5 s',
       );
     } finally {
-      atlas.close();
+      await atlas.close();
     }
   });
 
   test('errors: missing ffmpeg names the tool and the package, a non-video is refused, bad options named', async () => {
-    const atlas = openAtlas(join(dir, 'atlas3'), { create: true });
+    const atlas = await openAtlas(join(dir, 'atlas3'), { create: true });
     try {
       await assert.rejects(
         ingestVideo(atlas, film, { ffmpeg: join(dir, 'no-such-ffmpeg') }),
@@ -143,9 +141,9 @@ describe('stills from video files', { skip: SKIP }, () => {
       );
       await assert.rejects(ingestVideo(atlas, film, { threshold: 2 }), /--threshold/);
       await assert.rejects(ingestVideo(atlas, film, { minInterval: 5, maxInterval: 2 }), /--max-interval/);
-      assert.equal(atlas.catalog.counts().stills, 0, 'nothing registered by failed runs');
+      assert.equal((await atlas.catalog.counts()).stills, 0, 'nothing registered by failed runs');
     } finally {
-      atlas.close();
+      await atlas.close();
     }
   });
 });

@@ -38,15 +38,14 @@ export function registerBarcode(program: Command, run: Run): void {
     .option('--json', 'machine-readable output (JSON lines)')
     .action((o: BarcodeFlags) =>
       run(o, async (ctx) => {
-        const atlas = openAtlas(o.atlas);
+        const atlas = await openAtlas(o.atlas);
         try {
-          const movie = findMovie(atlas, o.movie);
+          const movie = await findMovie(atlas, o.movie);
           const { set } = await computePalettes(atlas, {
             onProgress: ctx.progress.callback,
             signal: ctx.signal,
           });
-          const ids = atlas.catalog
-            .stills('ready')
+          const ids = (await atlas.catalog.stills('ready'))
             .filter((s) => s.movieId === movie.id && set.rowOf.has(s.id))
             .map((s) => s.id);
           const r = await writeBarcodePng(o.png, set, ids, {
@@ -67,7 +66,7 @@ export function registerBarcode(program: Command, run: Run): void {
             `barcode of ${movieLabel(movie)}: ${ids.length} stills (${o.mode} colour) → ${r.path} (${r.width}×${r.height})`,
           );
         } finally {
-          atlas.close();
+          await atlas.close();
         }
       }),
     );

@@ -74,7 +74,7 @@ export function registerCluster(program: Command, run: Run): void {
     .action((o: ClusterFlags) =>
       run(o, async (ctx) => {
         const k = parseK(o.k);
-        const atlas = openAtlas(o.atlas);
+        const atlas = await openAtlas(o.atlas);
         try {
           const features = o.features ?? defaultFeatures(atlas);
           const r = await clusterStills(atlas, {
@@ -108,7 +108,7 @@ export function registerCluster(program: Command, run: Run): void {
             ].join('\n'),
           );
         } finally {
-          atlas.close();
+          await atlas.close();
         }
       }),
     );

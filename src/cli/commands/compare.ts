@@ -41,7 +41,7 @@ export function registerCompare(program: Command, run: Run): void {
     .option('--json', 'machine-readable output (JSON lines)')
     .action((movieA: string, movieB: string, o: CompareFlags) =>
       run(o, async (ctx) => {
-        const atlas = openAtlas(o.atlas, { readonly: true });
+        const atlas = await openAtlas(o.atlas, { readonly: true });
         try {
           const features = o.features ?? defaultFeatures(atlas);
           const r = await compareMovies(atlas, {
@@ -68,7 +68,7 @@ export function registerCompare(program: Command, run: Run): void {
             ].join('\n'),
           );
         } finally {
-          atlas.close();
+          await atlas.close();
         }
       }),
     );

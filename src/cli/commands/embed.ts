@@ -62,7 +62,7 @@ export function registerEmbed(program: Command, run: Run): void {
             { value: o.precision },
           );
         }
-        const atlas = openAtlas(o.atlas);
+        const atlas = await openAtlas(o.atlas);
         try {
           const r = await embedStills(atlas, {
             model: o.model,
@@ -82,7 +82,7 @@ export function registerEmbed(program: Command, run: Run): void {
               `${r.skipped} already done, ${r.failed} failed; ${r.rows} × ${r.dim} features stored`,
           );
         } finally {
-          atlas.close();
+          await atlas.close();
         }
       }),
     );

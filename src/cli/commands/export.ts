@@ -18,13 +18,13 @@ export function registerExport(program: Command, run: Run): void {
     .option('--json', 'machine-readable output')
     .action((o: { atlas: string; model: string; format: ExportFormat; out: string; json?: boolean }) =>
       run(o, async (ctx) => {
-        const atlas = openAtlas(o.atlas, { readonly: true });
+        const atlas = await openAtlas(o.atlas, { readonly: true });
         try {
-          const source = atlasFeatureSource(atlas, o.model);
+          const source = await atlasFeatureSource(atlas, o.model);
           const r = await exportFeatures(source, o.format, o.out, { onProgress: ctx.progress.callback, signal: ctx.signal });
           ctx.result({ command: 'export features', ...r }, `wrote ${r.rows} × ${r.dim} ${o.model} features to ${r.path} (${(r.bytes / 1e6).toFixed(1)} MB, ${r.format})`);
         } finally {
-          atlas.close();
+          await atlas.close();
         }
       }),
     );
@@ -37,12 +37,12 @@ export function registerExport(program: Command, run: Run): void {
     .option('--json', 'machine-readable output')
     .action((name: string, o: { atlas: string; format: LayoutExportFormat; out: string; json?: boolean }) =>
       run(o, async (ctx) => {
-        const atlas = openAtlas(o.atlas, { readonly: true });
+        const atlas = await openAtlas(o.atlas, { readonly: true });
         try {
           const r = await exportLayout(atlas, name, o.format, o.out);
           ctx.result({ command: 'export layout', ...r }, `wrote the ${r.n} stills of ${r.kind} layout '${r.layout}' to ${r.path} (${r.format}, ${r.bytes} bytes)`);
         } finally {
-          atlas.close();
+          await atlas.close();
         }
       }),
     );

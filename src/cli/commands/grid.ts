@@ -34,7 +34,7 @@ export function registerGrid(program: Command, run: Run): void {
       run(o, async (ctx) => {
         gridMethod(o.method); // unknown names fail before the atlas is opened
         const shape = o.shape === undefined ? undefined : parseShape(o.shape);
-        const atlas = openAtlas(o.atlas);
+        const atlas = await openAtlas(o.atlas);
         try {
           const r = await gridLayout(atlas, {
             layout: o.layout,
@@ -52,7 +52,7 @@ export function registerGrid(program: Command, run: Run): void {
               ` by ${r.method} in ${r.seconds.toFixed(2)} s; recall@10 ${r.recall10.toFixed(3)}, mean displacement ${r.meanDisplacement.toFixed(3)}`,
           );
         } finally {
-          atlas.close();
+          await atlas.close();
         }
       }),
     );

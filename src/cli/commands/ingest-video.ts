@@ -78,7 +78,7 @@ export function registerIngestVideo(program: Command, run: Run): void {
     .option('--json', 'machine-readable output (JSON lines)')
     .action((file: string, o: VideoFlags) =>
       run(o, async (ctx) => {
-        const atlas = openAtlas(o.atlas, {
+        const atlas = await openAtlas(o.atlas, {
           create: true,
           store: o.store,
           endpoint: o.endpoint,
@@ -106,7 +106,7 @@ export function registerIngestVideo(program: Command, run: Run): void {
               `${r.ready} standardised, ${r.rejected} rejected, in ${r.seconds.toFixed(1)} s`,
           );
         } finally {
-          atlas.close();
+          await atlas.close();
         }
       }),
     );

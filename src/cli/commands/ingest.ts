@@ -57,7 +57,7 @@ export function registerIngest(program: Command, run: Run): void {
       .option('--store-stills', 'keep standardised stills in --store too (default: local disk)'),
   ).action((src: string[], o: StdFlags & { store?: string; endpoint?: string; storeStills?: boolean }) =>
     run(o, async (ctx: CliContext) => {
-      const atlas = openAtlas(o.atlas, { create: true, store: o.store, endpoint: o.endpoint, storeStills: o.storeStills });
+      const atlas = await openAtlas(o.atlas, { create: true, store: o.store, endpoint: o.endpoint, storeStills: o.storeStills });
       try {
         const r = await ingestStills(atlas, src, {
           concurrency: o.concurrency,
@@ -72,7 +72,7 @@ export function registerIngest(program: Command, run: Run): void {
             (r.rejected > 0 ? `\nSee the rejected files and why: filmatlas status --atlas ${o.atlas}` : ''),
         );
       } finally {
-        atlas.close();
+        await atlas.close();
       }
     }),
   );
@@ -86,10 +86,10 @@ export function registerIngest(program: Command, run: Run): void {
       .option('--retry-rejected', 'try rejected stills again'),
   ).action((o: StdFlags & { redo?: boolean; retryRejected?: boolean }) =>
     run(o, async (ctx) => {
-      const atlas = openAtlas(o.atlas);
+      const atlas = await openAtlas(o.atlas);
       try {
-        if (o.redo) atlas.catalog.resetStills('all');
-        else if (o.retryRejected) atlas.catalog.resetStills('rejected');
+        if (o.redo) await atlas.catalog.resetStills('all');
+        else if (o.retryRejected) await atlas.catalog.resetStills('rejected');
         const r = await standardiseStills(atlas, {
           concurrency: o.concurrency,
           standardise: standardiseOptions(o),
@@ -98,7 +98,7 @@ export function registerIngest(program: Command, run: Run): void {
         });
         ctx.result({ command: 'standardise', atlas: atlas.paths.root, ...r }, summary(r) + '.');
       } finally {
-        atlas.close();
+        await atlas.close();
       }
     }),
   );

@@ -88,7 +88,7 @@ export function registerMap(program: Command, run: Run): void {
           signal: ctx.signal,
         };
         checkMapOptions(options); // bad names fail before the atlas is opened
-        const atlas = openAtlas(o.atlas);
+        const atlas = await openAtlas(o.atlas);
         try {
           const r = await mapLayout(atlas, options);
           const ratios = r.explainedVarianceRatio;
@@ -110,7 +110,7 @@ export function registerMap(program: Command, run: Run): void {
           const { manifest: _m, ...rest } = r;
           ctx.result({ command: 'map', atlas: atlas.paths.root, ...rest, params: r.manifest.params }, text);
         } finally {
-          atlas.close();
+          await atlas.close();
         }
       }),
     );
@@ -122,7 +122,7 @@ export function registerMap(program: Command, run: Run): void {
     .option('--json', 'machine-readable output (JSON lines)')
     .action((o: { atlas: string; json?: boolean }) =>
       run(o, async (ctx) => {
-        const atlas = openAtlas(o.atlas, { readonly: true });
+        const atlas = await openAtlas(o.atlas, { readonly: true });
         try {
           const layouts = listLayouts(atlas).map((m) => ({
             name: m.name,
@@ -143,7 +143,7 @@ export function registerMap(program: Command, run: Run): void {
             layouts.length ? lines.join('\n') : 'no layouts yet (make one with `filmatlas map`)',
           );
         } finally {
-          atlas.close();
+          await atlas.close();
         }
       }),
     );

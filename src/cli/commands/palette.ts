@@ -51,9 +51,9 @@ export function registerPalette(program: Command, run: Run): void {
             value: `${o.movie} / ${o.still}`,
           });
         }
-        const atlas = openAtlas(o.atlas);
+        const atlas = await openAtlas(o.atlas);
         try {
-          const movie = o.movie === undefined ? undefined : findMovie(atlas, o.movie);
+          const movie = o.movie === undefined ? undefined : await findMovie(atlas, o.movie);
           const { set, result } = await computePalettes(atlas, {
             k: o.k,
             space: o.space,
@@ -81,8 +81,7 @@ export function registerPalette(program: Command, run: Run): void {
             what = {
               movie: movieLabel(movie),
               movieId: movie.id,
-              stills: atlas.catalog
-                .stills('ready')
+              stills: (await atlas.catalog.stills('ready'))
                 .filter((s) => s.movieId === movie.id && set.rowOf.has(s.id)).length,
             };
           } else if (o.still !== undefined) {
@@ -113,7 +112,7 @@ export function registerPalette(program: Command, run: Run): void {
             ].join('\n'),
           );
         } finally {
-          atlas.close();
+          await atlas.close();
         }
       }),
     );

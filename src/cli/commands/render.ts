@@ -64,7 +64,7 @@ export function registerRender(program: Command, run: Run): void {
           );
         }
         const cell = o.cell === undefined ? undefined : parseCellSize(o.cell);
-        const atlas = openAtlas(o.atlas, { readonly: true });
+        const atlas = await openAtlas(o.atlas, { readonly: true });
         try {
           const results: Record<string, unknown> = {};
           const lines: string[] = [];
@@ -119,7 +119,7 @@ export function registerRender(program: Command, run: Run): void {
             lines.join('\n'),
           );
         } finally {
-          atlas.close();
+          await atlas.close();
         }
       }),
     );

@@ -111,7 +111,7 @@ export function registerScrape(program: Command, run: Run): void {
             String(o.rate),
           );
         }
-        const atlas = openAtlas(o.atlas, {
+        const atlas = await openAtlas(o.atlas, {
           create: true,
           store: o.store,
           endpoint: o.endpoint,
@@ -141,7 +141,7 @@ export function registerScrape(program: Command, run: Run): void {
                 : ''),
           );
         } finally {
-          atlas.close();
+          await atlas.close();
         }
       }),
     );

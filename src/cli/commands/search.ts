@@ -26,7 +26,7 @@ export function registerSearch(program: Command, run: Run): void {
     .action((colours: string, o: SearchFlags) =>
       run(o, async (ctx) => {
         const query = parseColourQuery(colours); // bad colours fail before the atlas is opened
-        const atlas = openAtlas(o.atlas);
+        const atlas = await openAtlas(o.atlas);
         try {
           const r = await searchColour(atlas, {
             colours: query,
@@ -48,7 +48,7 @@ export function registerSearch(program: Command, run: Run): void {
             ].join('\n'),
           );
         } finally {
-          atlas.close();
+          await atlas.close();
         }
       }),
     );

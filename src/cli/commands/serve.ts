@@ -41,9 +41,9 @@ export function registerServe(program: Command, run: Run): void {
     .action((o: ServeFlags) =>
       run(o, async (ctx) => {
         if (o.deepzoom) {
-          const atlas = openAtlas(o.atlas, { readonly: true });
+          const atlas = await openAtlas(o.atlas, { readonly: true });
           try {
-            const data = new ExplorerData(atlas);
+            const data = await ExplorerData.open(atlas);
             for (const l of listLayouts(atlas)) {
               if (l.kind !== 'grid' || data.deepZoomFile(l.name)) continue;
               const r = await renderGridDeepZoom(atlas, {
@@ -55,10 +55,10 @@ export function registerServe(program: Command, run: Run): void {
               ctx.say(`deep zoom of '${l.name}': ${r.tiles} tiles in ${r.seconds.toFixed(1)} s`);
             }
           } finally {
-            atlas.close();
+            await atlas.close();
           }
         }
-        const atlas = openAtlas(o.atlas, { readonly: true });
+        const atlas = await openAtlas(o.atlas, { readonly: true });
         try {
           const server = await startServer(atlas, {
             host: o.host,
@@ -91,7 +91,7 @@ export function registerServe(program: Command, run: Run): void {
           });
           await server.close();
         } finally {
-          atlas.close();
+          await atlas.close();
         }
       }),
     );

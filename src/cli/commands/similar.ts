@@ -48,7 +48,7 @@ export function registerSimilar(program: Command, run: Run): void {
             suggestion: 'give a still id (a number) or the path of an image',
           });
         }
-        const atlas = openAtlas(o.atlas);
+        const atlas = await openAtlas(o.atlas);
         try {
           const features = o.features ?? defaultFeatures(atlas);
           const r = await similarStills(atlas, {
@@ -73,7 +73,7 @@ export function registerSimilar(program: Command, run: Run): void {
             ].join('\n'),
           );
         } finally {
-          atlas.close();
+          await atlas.close();
         }
       }),
     );
@@ -92,7 +92,7 @@ export function registerSimilar(program: Command, run: Run): void {
     .option('--json', 'machine-readable output (JSON lines)')
     .action((movie: string, o: CommonFlags & { pairs?: number; palettes: boolean }) =>
       run(o, async (ctx) => {
-        const atlas = openAtlas(o.atlas);
+        const atlas = await openAtlas(o.atlas);
         try {
           const features = o.features ?? defaultFeatures(atlas);
           const r = await similarMovies(atlas, {
@@ -123,7 +123,7 @@ export function registerSimilar(program: Command, run: Run): void {
             ].join('\n'),
           );
         } finally {
-          atlas.close();
+          await atlas.close();
         }
       }),
     );

@@ -11,9 +11,9 @@ export function registerStatus(program: Command, run: Run): void {
     .option('--json', 'print one JSON object')
     .action((o: { atlas: string; json?: boolean }) =>
       run(o, async (ctx) => {
-        const atlas = openAtlas(o.atlas, { readonly: true });
+        const atlas = await openAtlas(o.atlas, { readonly: true });
         try {
-          const s = atlasStatus(atlas);
+          const s = await atlasStatus(atlas);
           if (ctx.json) {
             process.stdout.write(JSON.stringify(s) + '\n');
             return;
@@ -40,7 +40,7 @@ export function registerStatus(program: Command, run: Run): void {
           }
           ctx.result(s, lines.join('\n'));
         } finally {
-          atlas.close();
+          await atlas.close();
         }
       }),
     );

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { Atlas } from '../../atlas/atlas.js';
 import type { CrawlPageRow, MovieSpec } from '../../catalog/catalog.js';
+import { recordRun } from '../../catalog/runs.js';
 import { AtlasError, describeError, invalidArgument } from '../../errors.js';
 import { addOriginalStill, standardiseStills, type StandardiseStillsOptions } from '../ingest.js';
 import { naturalCompare, STILL_EXTENSIONS } from '../scan.js';
@@ -153,7 +154,7 @@ class RobotsRules {
       }
       throw err;
     }
-    this.atlas.catalog.saveCrawlPage({
+    await this.atlas.catalog.saveCrawlPage({
       url,
       site: FILMGRAB_SITE,
       kind: 'robots',
@@ -233,13 +234,13 @@ export async function scrapeFilmGrab(atlas: Atlas, options: ScrapeOptions = {}):
   });
   const robots: RobotsRules = new RobotsRules(client, atlas, result.warnings, signal);
   const catalog = atlas.catalog;
-  const runId = catalog.startRun('scrape', {
+  const runOptions = {
     baseUrl,
     limit: limit ?? null,
     movies: options.movies ?? [],
     rate: client.rate,
     maxAge,
-  });
+  };
 
   const standardise = async (): Promise<void> => {
     const s = await standardiseStills(atlas, {
@@ -262,12 +263,12 @@ export async function scrapeFilmGrab(atlas: Atlas, options: ScrapeOptions = {}):
   ): Promise<void> => {
     result.downloaded++;
     const sha = createHash('sha256').update(data).digest('hex');
-    const twin = catalog.stillByOriginal(sha);
+    const twin = await catalog.stillByOriginal(sha);
     if (twin && twin.source !== source) {
       result.duplicates++;
-      catalog.removeUnfetchedStill(source);
+      await catalog.removeUnfetchedStill(source);
       if (kind === 'image') {
-        catalog.saveCrawlPage({
+        await catalog.saveCrawlPage({
           url: source,
           site: FILMGRAB_SITE,
           kind,
@@ -284,7 +285,7 @@ export async function scrapeFilmGrab(atlas: Atlas, options: ScrapeOptions = {}):
     const r = await addOriginalStill(atlas, movieId, ordinal, source, data);
     if (r.added) result.added++;
     if (kind === 'image') {
-      catalog.saveCrawlPage({
+      await catalog.saveCrawlPage({
         url: source,
         site: FILMGRAB_SITE,
         kind,
@@ -298,18 +299,18 @@ export async function scrapeFilmGrab(atlas: Atlas, options: ScrapeOptions = {}):
     }
   };
 
-  const recordFailedStill = (
+  const recordFailedStill = async (
     movieId: number,
     ordinal: number,
     url: string,
     code: string,
     error: string,
     kind: 'image' | 'zip',
-  ): void => {
+  ): Promise<void> => {
     result.failed++;
-    catalog.addFailedStill(movieId, ordinal, url, code, error);
+    await catalog.addFailedStill(movieId, ordinal, url, code, error);
     if (kind === 'image')
-      catalog.saveCrawlPage({
+      await catalog.saveCrawlPage({
         url,
         site: FILMGRAB_SITE,
         kind,
@@ -322,19 +323,19 @@ export async function scrapeFilmGrab(atlas: Atlas, options: ScrapeOptions = {}):
 
   /** One gallery image; false when it could not be downloaded. */
   const fetchImage = async (movieId: number, ordinal: number, url: string): Promise<boolean> => {
-    const still = catalog.stillBySource(url);
+    const still = await catalog.stillBySource(url);
     if (still?.originalSha256) {
       result.known++;
       return true;
     }
-    const row = catalog.crawlPage(url);
+    const row = await catalog.crawlPage(url);
     if (row?.status === 'duplicate') {
       result.known++;
       return true;
     }
     if (!(await robots.allowed(url))) {
       result.disallowed.push(url);
-      catalog.saveCrawlPage({ url, site: FILMGRAB_SITE, kind: 'image', status: 'disallowed', movieId });
+      await catalog.saveCrawlPage({ url, site: FILMGRAB_SITE, kind: 'image', status: 'disallowed', movieId });
       return true;
     }
     let res: HttpResult;
@@ -342,11 +343,18 @@ export async function scrapeFilmGrab(atlas: Atlas, options: ScrapeOptions = {}):
       res = await client.get(url, { signal });
     } catch (err) {
       if (!(err instanceof AtlasError) || err.code !== 'NETWORK') throw err;
-      recordFailedStill(movieId, ordinal, url, 'NETWORK', err.message, 'image');
+      await recordFailedStill(movieId, ordinal, url, 'NETWORK', err.message, 'image');
       return false;
     }
     if (res.status !== 200) {
-      recordFailedStill(movieId, ordinal, url, 'NETWORK', `HTTP ${res.status} downloading ${url}`, 'image');
+      await recordFailedStill(
+        movieId,
+        ordinal,
+        url,
+        'NETWORK',
+        `HTTP ${res.status} downloading ${url}`,
+        'image',
+      );
       return false;
     }
     await addBytes(movieId, ordinal, url, 'image', res.body);
@@ -355,20 +363,20 @@ export async function scrapeFilmGrab(atlas: Atlas, options: ScrapeOptions = {}):
 
   /** A gallery zip: every image inside, in name order; false when it could not be downloaded or read. */
   const fetchZip = async (movieId: number, url: string): Promise<boolean> => {
-    const row = catalog.crawlPage(url);
+    const row = await catalog.crawlPage(url);
     if (row?.status === 'done') {
       result.known++;
       return true;
     }
     if (!(await robots.allowed(url))) {
       result.disallowed.push(url);
-      catalog.saveCrawlPage({ url, site: FILMGRAB_SITE, kind: 'zip', status: 'disallowed', movieId });
+      await catalog.saveCrawlPage({ url, site: FILMGRAB_SITE, kind: 'zip', status: 'disallowed', movieId });
       return true;
     }
-    const fail = (error: string): false => {
+    const fail = async (error: string): Promise<false> => {
       result.failed++;
       result.warnings.push(`gallery zip ${url}: ${error}`);
-      catalog.saveCrawlPage({
+      await catalog.saveCrawlPage({
         url,
         site: FILMGRAB_SITE,
         kind: 'zip',
@@ -410,7 +418,7 @@ export async function scrapeFilmGrab(atlas: Atlas, options: ScrapeOptions = {}):
     for (const e of zip.entries) {
       if (!isImage(e.name)) continue;
       const src = source(e.name);
-      if (catalog.stillBySource(src)?.originalSha256) {
+      if ((await catalog.stillBySource(src))?.originalSha256) {
         result.known++;
         continue;
       }
@@ -418,7 +426,7 @@ export async function scrapeFilmGrab(atlas: Atlas, options: ScrapeOptions = {}):
     }
     for (const e of zip.errors) {
       if (isImage(e.name))
-        recordFailedStill(
+        await recordFailedStill(
           movieId,
           names.indexOf(e.name),
           source(e.name),
@@ -427,7 +435,7 @@ export async function scrapeFilmGrab(atlas: Atlas, options: ScrapeOptions = {}):
           'zip',
         );
     }
-    catalog.saveCrawlPage({
+    await catalog.saveCrawlPage({
       url,
       site: FILMGRAB_SITE,
       kind: 'zip',
@@ -447,10 +455,9 @@ export async function scrapeFilmGrab(atlas: Atlas, options: ScrapeOptions = {}):
     if (!(await robots.allowed(url))) {
       throw new AtlasError('NETWORK', `robots.txt disallows the movie index ${url}`, { value: url });
     }
-    const row = catalog.crawlPage(url);
-    const stored = (): IndexEntry[] =>
-      catalog
-        .crawlPages(FILMGRAB_SITE, 'movie')
+    const row = await catalog.crawlPage(url);
+    const stored = async (): Promise<IndexEntry[]> =>
+      (await catalog.crawlPages(FILMGRAB_SITE, 'movie'))
         .filter((m) => m.position !== null)
         .map((m) => ({ url: m.url, label: m.label ?? m.url }));
     if (isFresh(row, maxAge)) return stored();
@@ -459,7 +466,7 @@ export async function scrapeFilmGrab(atlas: Atlas, options: ScrapeOptions = {}):
     try {
       res = await client.get(url, { ...conditional, signal });
     } catch (err) {
-      const known = stored();
+      const known = await stored();
       if (err instanceof AtlasError && err.code === 'NETWORK' && known.length > 0) {
         result.warnings.push(`${err.message}; using the ${known.length} movies known from the last crawl`);
         return known;
@@ -467,7 +474,7 @@ export async function scrapeFilmGrab(atlas: Atlas, options: ScrapeOptions = {}):
       throw err;
     }
     if (res.status === 304) {
-      catalog.saveCrawlPage({
+      await catalog.saveCrawlPage({
         url,
         site: FILMGRAB_SITE,
         kind: 'index',
@@ -491,41 +498,38 @@ export async function scrapeFilmGrab(atlas: Atlas, options: ScrapeOptions = {}):
         },
       );
     }
-    catalog.write(() => {
-      // Positions follow the index as it is now; movies gone from it lose theirs.
-      catalog.db
-        .prepare(`UPDATE crawl_pages SET position = NULL WHERE site = ? AND kind = 'movie'`)
-        .run(FILMGRAB_SITE);
-      entries.forEach((e, i) =>
-        catalog.saveCrawlPage({
-          url: e.url,
-          site: FILMGRAB_SITE,
-          kind: 'movie',
-          label: e.label,
-          position: i,
-        }),
-      );
-      catalog.saveCrawlPage({
-        url,
+    // Positions follow the index as it is now; movies gone from it lose theirs.
+    await catalog.replaceCrawlListing(
+      FILMGRAB_SITE,
+      'movie',
+      entries.map((e, i) => ({
+        url: e.url,
         site: FILMGRAB_SITE,
-        kind: 'index',
-        status: 'done',
-        httpStatus: 200,
-        fetchedAt: nowIso(),
-        error: null,
-        ...validators(res),
-      });
+        kind: 'movie' as const,
+        label: e.label,
+        position: i,
+      })),
+    );
+    await catalog.saveCrawlPage({
+      url,
+      site: FILMGRAB_SITE,
+      kind: 'index',
+      status: 'done',
+      httpStatus: 200,
+      fetchedAt: nowIso(),
+      error: null,
+      ...validators(res),
     });
     return entries;
   };
 
   /** One movie page and its gallery. */
   const crawlMovie = async (entry: IndexEntry): Promise<void> => {
-    const row = catalog.crawlPage(entry.url);
+    const row = await catalog.crawlPage(entry.url);
     const base = { url: entry.url, site: FILMGRAB_SITE, kind: 'movie' as const };
     if (!(await robots.allowed(entry.url))) {
       result.disallowed.push(entry.url);
-      catalog.saveCrawlPage({ ...base, status: 'disallowed' });
+      await catalog.saveCrawlPage({ ...base, status: 'disallowed' });
       return;
     }
     if (isFresh(row, maxAge)) {
@@ -542,18 +546,18 @@ export async function scrapeFilmGrab(atlas: Atlas, options: ScrapeOptions = {}):
     } catch (err) {
       if (!(err instanceof AtlasError) || err.code !== 'NETWORK') throw err;
       result.failedPages.push({ url: entry.url, error: err.message });
-      catalog.saveCrawlPage({ ...base, status: 'failed', fetchedAt: nowIso(), error: err.message });
+      await catalog.saveCrawlPage({ ...base, status: 'failed', fetchedAt: nowIso(), error: err.message });
       return;
     }
     if (res.status === 304) {
       result.notModified++;
-      catalog.saveCrawlPage({ ...base, httpStatus: 304, fetchedAt: nowIso() });
+      await catalog.saveCrawlPage({ ...base, httpStatus: 304, fetchedAt: nowIso() });
       return;
     }
     if (res.status !== 200) {
       const error = `HTTP ${res.status}`;
       result.failedPages.push({ url: entry.url, error });
-      catalog.saveCrawlPage({
+      await catalog.saveCrawlPage({
         ...base,
         status: 'failed',
         httpStatus: res.status,
@@ -570,10 +574,10 @@ export async function scrapeFilmGrab(atlas: Atlas, options: ScrapeOptions = {}):
       result.warnings.push(`${entry.url}: no title on the page; using the index's '${entry.label}'`);
     for (const r of page.credits.rejected) result.warnings.push(`${title}: ignored credit line "${r}"`);
     const spec: MovieSpec = { title, ...creditsToSpec(page.credits), sourceUrl: entry.url };
-    const movieId = catalog.upsertMovie(spec);
+    const movieId = await catalog.upsertMovie(spec);
     if (page.images.length === 0 && !page.zip) {
       result.noGallery.push(title);
-      catalog.saveCrawlPage({
+      await catalog.saveCrawlPage({
         ...base,
         status: 'no-gallery',
         movieId,
@@ -592,7 +596,7 @@ export async function scrapeFilmGrab(atlas: Atlas, options: ScrapeOptions = {}):
     } else if (page.zip) {
       complete = await fetchZip(movieId, page.zip);
     }
-    catalog.saveCrawlPage({
+    await catalog.saveCrawlPage({
       ...base,
       status: complete ? 'done' : 'partial',
       movieId,
@@ -603,57 +607,57 @@ export async function scrapeFilmGrab(atlas: Atlas, options: ScrapeOptions = {}):
     });
   };
 
+  const counts = (): object => {
+    Object.assign(result, client.stats, { seconds: (performance.now() - started) / 1000 });
+    return { ...result, warnings: result.warnings.length };
+  };
   try {
-    await atlas.store.removeStaleTemp?.();
-    let entries = await readIndex();
-    if (options.movies && options.movies.length > 0) {
-      const wanted = options.movies.map((m) => ({ raw: m, key: normaliseName(m) }));
-      const hit = new Set<string>();
-      entries = entries.filter((e) => {
-        const w = wanted.find((x) => x.raw === e.url || x.key === normaliseName(e.label));
-        if (w) hit.add(w.raw);
-        return w !== undefined;
-      });
-      for (const w of wanted)
-        if (!hit.has(w.raw)) result.warnings.push(`no movie named '${w.raw}' in the index`);
-    }
-    if (limit !== undefined) entries = entries.slice(0, limit);
-    result.selected = entries.length;
-    const progress = (done: number, note?: string): void =>
-      options.onProgress?.({
-        stage: 'scrape',
-        done,
-        total: entries.length,
-        failed: result.failedPages.length + result.failed,
-        note,
-      });
-    progress(0);
-    let standardisedAt = 0;
-    for (const [i, entry] of entries.entries()) {
-      if (signal?.aborted)
-        throw new AtlasError('ABORTED', 'the crawl was cancelled; run the same command again to resume');
-      await crawlMovie(entry);
-      // Standardise as we go, so a long crawl's stills are usable while it runs.
-      if (result.added > standardisedAt) {
-        standardisedAt = result.added;
+    return await recordRun(
+      atlas.catalog,
+      'scrape',
+      runOptions,
+      async () => {
+        await atlas.store.removeStaleTemp?.();
+        let entries = await readIndex();
+        if (options.movies && options.movies.length > 0) {
+          const wanted = options.movies.map((m) => ({ raw: m, key: normaliseName(m) }));
+          const hit = new Set<string>();
+          entries = entries.filter((e) => {
+            const w = wanted.find((x) => x.raw === e.url || x.key === normaliseName(e.label));
+            if (w) hit.add(w.raw);
+            return w !== undefined;
+          });
+          for (const w of wanted)
+            if (!hit.has(w.raw)) result.warnings.push(`no movie named '${w.raw}' in the index`);
+        }
+        if (limit !== undefined) entries = entries.slice(0, limit);
+        result.selected = entries.length;
+        const progress = (done: number, note?: string): void =>
+          options.onProgress?.({
+            stage: 'scrape',
+            done,
+            total: entries.length,
+            failed: result.failedPages.length + result.failed,
+            note,
+          });
+        progress(0);
+        let standardisedAt = 0;
+        for (const [i, entry] of entries.entries()) {
+          if (signal?.aborted)
+            throw new AtlasError('ABORTED', 'the crawl was cancelled; run the same command again to resume');
+          await crawlMovie(entry);
+          // Standardise as we go, so a long crawl's stills are usable while it runs.
+          if (result.added > standardisedAt) {
+            standardisedAt = result.added;
+            await standardise();
+          }
+          progress(i + 1, entry.label);
+        }
         await standardise();
-      }
-      progress(i + 1, entry.label);
-    }
-    await standardise();
-    Object.assign(result, client.stats, { seconds: (performance.now() - started) / 1000 });
-    catalog.finishRun(runId, 'done', { ...result, warnings: result.warnings.length });
-    return result;
-  } catch (err) {
-    Object.assign(result, client.stats, { seconds: (performance.now() - started) / 1000 });
-    const abortedRun = err instanceof AtlasError && err.code === 'ABORTED';
-    catalog.finishRun(
-      runId,
-      abortedRun ? 'aborted' : 'failed',
-      { ...result, warnings: result.warnings.length },
-      describeError(err),
+        return result;
+      },
+      { counts },
     );
-    throw err;
   } finally {
     await client.close();
   }
