@@ -20,9 +20,10 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { openAtlas } from '../src/atlas/atlas.js';
+import { readStill } from '../src/atlas/stills.js';
 import { findCachedModel } from '../src/embed/pull.js';
 import { colorFeatures, COLOR_DIM } from '../src/embed/color.js';
-import { embedStills, loadStill } from '../src/embed/run.js';
+import { embedStills } from '../src/embed/run.js';
 import { prepareBuiltModel } from '../src/embed/vgg16/build.js';
 import { createVgg16Embedder } from '../src/embed/vgg16/embedder.js';
 import { writeParityWeights } from '../src/embed/vgg16/fixture.js';
@@ -63,7 +64,7 @@ async function loadStills(atlasDir: string, n: number): Promise<RawImage[]> {
   const atlas = await openAtlas(atlasDir);
   try {
     const stills = (await atlas.catalog.stills('ready')).slice(0, n);
-    return await Promise.all(stills.map((s) => loadStill(atlas, s)));
+    return await Promise.all(stills.map((s) => readStill(atlas, s)));
   } finally {
     await atlas.close();
   }

@@ -27,7 +27,7 @@ import { chromium } from 'playwright-core';
 import sharp from 'sharp';
 import { openAtlas } from '../src/atlas/atlas.js';
 import { FeatureWriter } from '../src/embed/features.js';
-import { writeLayout } from '../src/layout/store.js';
+import { writeLayout } from '../src/atlas/layouts.js';
 import { Random } from '../src/numeric/random.js';
 
 const args = process.argv.slice(2);

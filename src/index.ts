@@ -15,6 +15,51 @@ export * from './errors.js';
 export type * from './types.js';
 
 export { openAtlas, atlasPaths, type Atlas, type AtlasPaths, type OpenAtlasOptions } from './atlas/atlas.js';
+// The atlas's files: where each artefact lives, crash-safe writes, and the readers every stage uses.
+export {
+  featureDir,
+  layoutDir,
+  clusterDir,
+  paletteDir,
+  indexDir,
+  statsFile,
+  modelDir,
+  deepZoomFile,
+  deepZoomTiles,
+  checkArtefactName,
+} from './atlas/paths.js';
+export {
+  writeAtomic,
+  writeJsonAtomic,
+  writeAtomicVia,
+  writeAtomicViaSync,
+  replaceDir,
+  replaceDirSync,
+  readJsonFile,
+  isTempName,
+  type WriteAtomicOptions,
+} from './atlas/files.js';
+export {
+  readStill,
+  readStill as loadStill,
+  readStillScaled,
+  decodeRgb,
+  stillPictures,
+  type StillKey,
+  type StillPictures,
+} from './atlas/stills.js';
+export {
+  listClusterings,
+  readClusters,
+  readClusterLabels,
+  readClusterSummary,
+  writeClusters,
+  type ClusterLabels,
+  type StoredClusters,
+  type StoredClustering,
+  type StillRef,
+} from './atlas/clusters.js';
+export { writePaletteSet, type NewPaletteSet, type PaletteManifest } from './atlas/palettes.js';
 export {
   Catalog,
   movieLabel,
@@ -84,9 +129,9 @@ export { srgbToLab, srgbToHsl, labToSrgb, toHex } from './imaging/colour.js';
 
 export type { Embedder, EmbedderEntry, EmbedderOptions } from './embed/embedder.js';
 export { EMBEDDERS } from './embed/registry.js';
-export { embedStills, loadStill, type EmbedOptions, type EmbedResult } from './embed/run.js';
+export { embedStills, type EmbedOptions, type EmbedResult } from './embed/run.js';
 export { colorFeatures, createColorEmbedder, COLOR_DIM } from './embed/color.js';
-export { FeatureReader, FeatureWriter, featureDir, type FeatureManifest } from './embed/features.js';
+export { FeatureReader, FeatureWriter, type FeatureManifest } from './embed/features.js';
 export { MODELS, pullModel, findCachedModel, type PullOptions, type PullResult } from './embed/pull.js';
 export { cacheDir, modelCacheDir } from './embed/cache.js';
 export { createVgg16Embedder } from './embed/vgg16/embedder.js';
@@ -144,7 +189,7 @@ export {
   type LayoutManifest,
   type StoredLayout,
   type NewLayout,
-} from './layout/store.js';
+} from './atlas/layouts.js';
 
 export {
   assignGrid,
@@ -172,13 +217,7 @@ export {
   type QualityOptions,
   type Points2D,
 } from './layout/quality.js';
-export {
-  renderGridMosaic,
-  renderGridDeepZoom,
-  renderLayoutPlot,
-  stillCategories,
-  readClusterLabels,
-} from './render/render.js';
+export { renderGridMosaic, renderGridDeepZoom, renderLayoutPlot, stillCategories } from './render/render.js';
 export { renderMosaic, MOSAIC_MAX_PIXELS, type MosaicOptions, type MosaicResult } from './render/mosaic.js';
 export {
   renderDeepZoom,
@@ -236,7 +275,6 @@ export {
 export { openAnnIndex, DEFAULT_ANN, type AnnIndex, type AnnParams } from './looks/ann.js';
 export {
   clusterStills,
-  readClusters,
   CLUSTER_METHODS,
   type ClusterOptions,
   type ClusterResult,

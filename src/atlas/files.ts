@@ -19,13 +19,23 @@ export function isTempName(name: string): boolean {
   return /\.(tmp|old)-\d+(-[0-9a-f]+)?$/.test(name);
 }
 
+export interface WriteAtomicOptions {
+  /**
+   * The temporary file to write first. Default: a fresh name beside `path`
+   * (`tempPathFor`). It must be on the filesystem of `path` (a rename cannot cross
+   * filesystems): a store that sweeps its own temporary folder for leftovers of killed
+   * writers (the blob store's `.tmp/`) names one there.
+   */
+  tmp?: string;
+}
+
 /**
  * Writes `data` to `path` through a temporary file and a rename (the parent directory
  * is made when missing). On any failure the temporary file is removed and the error
  * thrown; `path` keeps its old content.
  */
-export function writeAtomic(path: string, data: Uint8Array | string): void {
-  writeAtomicViaSync(path, (tmp) => writeFileSync(tmp, data));
+export function writeAtomic(path: string, data: Uint8Array | string, options: WriteAtomicOptions = {}): void {
+  fillAndRenameSync(path, options.tmp ?? tempPathFor(path), (tmp) => writeFileSync(tmp, data));
 }
 
 /**
@@ -49,8 +59,11 @@ export async function writeAtomicVia<T>(path: string, fill: (tmp: string) => T |
 
 /** `writeAtomicVia` for a `fill` that does no asynchronous work. */
 export function writeAtomicViaSync<T>(path: string, fill: (tmp: string) => T): T {
+  return fillAndRenameSync(path, tempPathFor(path), fill);
+}
+
+function fillAndRenameSync<T>(path: string, tmp: string, fill: (tmp: string) => T): T {
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = tempPathFor(path);
   try {
     const result = fill(tmp);
     renameSync(tmp, path);

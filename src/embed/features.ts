@@ -8,13 +8,13 @@ import {
   readdirSync,
   readFileSync,
   readSync,
-  renameSync,
   rmSync,
-  writeFileSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import type { Atlas } from '../atlas/atlas.js';
+import { writeJsonAtomic } from '../atlas/files.js';
+import { featureDir, isArtefactName } from '../atlas/paths.js';
 import { takePidLock } from '../store/lock.js';
 import { AtlasError } from '../errors.js';
 
@@ -44,13 +44,6 @@ export interface FeatureIdentity {
   details?: Record<string, string | number>;
 }
 
-export function featureDir(atlas: Atlas, model: string): string {
-  if (!/^[a-z0-9][a-z0-9_.-]*$/i.test(model)) {
-    throw new AtlasError('INVALID_ARGUMENT', `bad feature set name '${model}'`, { value: model });
-  }
-  return join(atlas.paths.features, model);
-}
-
 function readManifest(dir: string): FeatureManifest | undefined {
   const p = join(dir, 'manifest.json');
   if (!existsSync(p)) return undefined;
@@ -62,10 +55,7 @@ function readManifest(dir: string): FeatureManifest | undefined {
 }
 
 function writeManifest(dir: string, m: FeatureManifest): void {
-  const p = join(dir, 'manifest.json');
-  const tmp = `${p}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(m, null, 2) + '\n');
-  renameSync(tmp, p);
+  writeJsonAtomic(join(dir, 'manifest.json'), m);
 }
 
 /** Describes how two feature identities differ, or undefined when they match. */
@@ -120,7 +110,7 @@ export class FeatureWriter {
    * which starts it afresh.
    */
   static open(atlas: Atlas, identity: FeatureIdentity, options: { redo?: boolean } = {}): FeatureWriter {
-    const dir = featureDir(atlas, identity.model);
+    const dir = featureDir(atlas.paths, identity.model);
     mkdirSync(dir, { recursive: true });
     const lockPath = join(dir, 'lock');
     takePidLock(
@@ -254,7 +244,7 @@ export class FeatureReader {
   }
 
   static open(atlas: Atlas, model: string): FeatureReader {
-    const dir = featureDir(atlas, model);
+    const dir = featureDir(atlas.paths, model);
     const m = readManifest(dir);
     if (!m || m.rows === 0) {
       throw new AtlasError('NOT_FOUND', `no '${model}' features in ${atlas.paths.root}`, {
@@ -270,7 +260,8 @@ export class FeatureReader {
     if (!existsSync(atlas.paths.features)) return [];
     const out: FeatureManifest[] = [];
     for (const name of readdirSafe(atlas.paths.features)) {
-      const m = readManifest(join(atlas.paths.features, name));
+      if (!isArtefactName(name)) continue;
+      const m = readManifest(featureDir(atlas.paths, name));
       if (m) out.push(m);
     }
     return out;

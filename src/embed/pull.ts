@@ -1,17 +1,9 @@
 import { createHash, type Hash } from 'node:crypto';
-import {
-  createReadStream,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { readJsonFile, writeJsonAtomic } from '../atlas/files.js';
 import { takePidLock } from '../store/lock.js';
 import { AtlasError, describeError, invalidArgument, throwIfAborted, unknownChoice } from '../errors.js';
 import type { ProgressCallback } from '../types.js';
@@ -178,6 +170,9 @@ export async function pullModel(name: string, opts: PullOptions = {}): Promise<P
         );
       }
     }
+    // Not writeAtomic: the part file is the download's own temporary, kept across runs so an
+    // interrupted pull resumes where it stopped (HTTP Range); once it is whole and verified it
+    // is renamed into place, which is the same crash-safe step.
     renameSync(part, target);
     const record: CacheRecord = {
       sha256: dl.sha256,
@@ -186,7 +181,7 @@ export async function pullModel(name: string, opts: PullOptions = {}): Promise<P
       url,
       downloadedAt: new Date().toISOString(),
     };
-    writeFileSync(recordPath, JSON.stringify(record, null, 2) + '\n');
+    writeJsonAtomic(recordPath, record);
     return {
       path: target,
       bytes: dl.bytes,
@@ -227,17 +222,13 @@ async function checkCached(
 ): Promise<PullResult | undefined> {
   if (!existsSync(target)) return undefined;
   const size = statSync(target).size;
-  let record: CacheRecord | undefined;
-  try {
-    const r = JSON.parse(readFileSync(recordPath, 'utf8')) as CacheRecord;
-    if (r && typeof r.sha256 === 'string' && HEX64.test(r.sha256) && r.bytes === size) record = r;
-  } catch {
-    record = undefined; // no record (a file put there by hand) or an unreadable one: hash the file
-  }
+  // No record (a file put there by hand) or an unreadable one: hash the file.
+  const r = readJsonFile<CacheRecord>(recordPath);
+  let record = r && typeof r.sha256 === 'string' && HEX64.test(r.sha256) && r.bytes === size ? r : undefined;
   if (!record) {
     const sha256 = await hashFile(target, signal);
     record = { sha256, bytes: size, verified: 'none', url: '', downloadedAt: '' };
-    writeFileSync(recordPath, JSON.stringify(record, null, 2) + '\n');
+    writeJsonAtomic(recordPath, record);
   }
   if (expected && record.sha256 !== expected) {
     throw new AtlasError(

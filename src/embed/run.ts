@@ -1,9 +1,8 @@
-import sharp from 'sharp';
 import { recordRun } from '../catalog/runs.js';
 import type { Atlas } from '../atlas/atlas.js';
+import { readStill } from '../atlas/stills.js';
 import type { StillRow } from '../catalog/catalog.js';
 import { AtlasError, describeError, invalidArgument, unknownChoice } from '../errors.js';
-import { STILL_HEIGHT, STILL_WIDTH } from '../imaging/standardise.js';
 import type { RawImage, StageOptions } from '../types.js';
 import type { EmbedderOptions } from './embedder.js';
 import { FeatureWriter } from './features.js';
@@ -34,37 +33,13 @@ export interface EmbedResult {
   rate: number;
 }
 
-/** Decodes one standardised still from the atlas to 224×126 RGB. */
-export async function loadStill(atlas: Atlas, still: Pick<StillRow, 'id' | 'stdSha256'>): Promise<RawImage> {
-  if (!still.stdSha256) throw new AtlasError('STATE', `still ${still.id} is not standardised`);
-  const png = await atlas.store.get('stills', still.stdSha256, 'png');
-  const { data, info } = await sharp(png)
-    .removeAlpha()
-    .toColourspace('srgb')
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  if (info.width !== STILL_WIDTH || info.height !== STILL_HEIGHT || info.channels !== 3) {
-    throw new AtlasError(
-      'STATE',
-      `standardised still ${still.id} is ${info.width}×${info.height}×${info.channels}, expected ${STILL_WIDTH}×${STILL_HEIGHT}×3`,
-      { suggestion: 'run `filmatlas standardise --redo`' },
-    );
-  }
-  return {
-    data: new Uint8Array(data.buffer, data.byteOffset, data.length),
-    width: info.width,
-    height: info.height,
-    channels: 3,
-  };
-}
-
 interface DecodedBatch {
   ok: { still: StillRow; image: RawImage }[];
   failed: { stillId: number; error: string }[];
 }
 
 async function decodeBatch(atlas: Atlas, stills: readonly StillRow[]): Promise<DecodedBatch> {
-  const settled = await Promise.allSettled(stills.map((s) => loadStill(atlas, s)));
+  const settled = await Promise.allSettled(stills.map((s) => readStill(atlas, s)));
   const out: DecodedBatch = { ok: [], failed: [] };
   settled.forEach((r, i) => {
     if (r.status === 'fulfilled') out.ok.push({ still: stills[i], image: r.value });

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { writeAtomicVia } from '../atlas/files.js';
 import { AtlasError, describeError, invalidArgument, throwIfAborted, unknownChoice } from '../errors.js';
 import type { ProgressCallback } from '../types.js';
 
@@ -119,10 +119,8 @@ export async function exportFeatures(
     });
   }
   throwIfAborted(options.signal);
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
   const blocks = readBlocks(source, blockRows, format, options);
-  try {
+  const write = async (tmp: string): Promise<void> => {
     switch (format) {
       case 'npy':
         await (await import('./npy.js')).writeNpy(source, tmp, blocks);
@@ -141,9 +139,10 @@ export async function exportFeatures(
         break;
     }
     throwIfAborted(options.signal);
-    renameSync(tmp, path);
+  };
+  try {
+    await writeAtomicVia(path, write);
   } catch (err) {
-    rmSync(tmp, { force: true });
     if (err instanceof AtlasError) throw err;
     if (options.signal?.aborted) throwIfAborted(options.signal);
     throw new AtlasError('IO', `could not write the ${format} export ${path}: ${describeError(err)}`, {

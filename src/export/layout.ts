@@ -12,7 +12,7 @@ import { statSync } from 'node:fs';
 import type { Atlas } from '../atlas/atlas.js';
 import { movieLabel } from '../catalog/catalog.js';
 import { AtlasError, unknownChoice } from '../errors.js';
-import { readLayout } from '../layout/store.js';
+import { readLayout } from '../atlas/layouts.js';
 import { csvField } from '../sources/csv.js';
 import { npyHeader } from './npy.js';
 import { TextSink, writeAllTo } from './io.js';

@@ -3,11 +3,12 @@
  * HSL, RGB) as 3-D coordinates, back to sRGB, hex parsing, and ΔE distances.
  * Builds on the per-pixel conversions in colour.ts.
  */
-import { invalidArgument, unknownChoice } from '../errors.js';
+import { checkPaletteSpace, type PaletteColour, type PaletteSpace } from '../atlas/palettes.js';
+import { invalidArgument } from '../errors.js';
 import { labToSrgb, srgbToHsl, srgbToLab, toHex } from './colour.js';
 
-/** Where palette colours are clustered. */
-export type PaletteSpace = 'lab' | 'hsl' | 'rgb';
+// Palette spaces and colours are part of the stored palette format (src/atlas/palettes.ts).
+export type { PaletteColour, PaletteSpace };
 
 export const PALETTE_SPACES: Record<PaletteSpace, { description: string }> = {
   lab: { description: 'CIELAB (D65): Euclidean distance ≈ perceived difference (default)' },
@@ -18,11 +19,8 @@ export const PALETTE_SPACES: Record<PaletteSpace, { description: string }> = {
   rgb: { description: 'sRGB bytes (0–255), the naive choice, for comparison' },
 };
 
-export function paletteSpace(name: string): PaletteSpace {
-  if (!Object.hasOwn(PALETTE_SPACES, name))
-    throw unknownChoice('colour space', name, Object.keys(PALETTE_SPACES));
-  return name as PaletteSpace;
-}
+/** Checks a palette space name against PALETTE_SPACES ("must be one of [lab, hsl, rgb]") and returns it. */
+export const paletteSpace: (name: string) => PaletteSpace = checkPaletteSpace;
 
 const DEG = Math.PI / 180;
 const hslTmp = [0, 0, 0];
@@ -79,18 +77,6 @@ export function fromSpace(space: PaletteSpace, x: number, y: number, z: number):
   const s = Math.min(1, Math.hypot(x, y) / 100);
   const h = (Math.atan2(y, x) / DEG + 360) % 360;
   return hslToSrgb(h, s, Math.max(0, Math.min(1, z / 100)));
-}
-
-/** One palette colour as reported to people and in JSON. */
-export interface PaletteColour {
-  hex: string;
-  /** Fraction of the (non-letterbox) pixels it stands for; the shares of a palette sum to 1. */
-  share: number;
-  rgb: [number, number, number];
-  /** CIELAB, L 0–100. */
-  lab: [number, number, number];
-  /** HSL: hue in degrees, saturation and lightness in [0, 1]. */
-  hsl: [number, number, number];
 }
 
 const r2 = (v: number, d = 2): number => Math.round(v * 10 ** d) / 10 ** d;

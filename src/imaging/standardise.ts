@@ -24,12 +24,13 @@
  */
 import zlib from 'node:zlib';
 import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
+import { STILL_HEIGHT, STILL_WIDTH } from '../atlas/stills.js';
 import { AtlasError, invalidArgument, unknownChoice } from '../errors.js';
 import type { RawImage } from '../types.js';
 import { decodeJpegNative } from './native-jpeg.js';
 
-export const STILL_WIDTH = 224,
-  STILL_HEIGHT = 126;
+// The size is part of the atlas's format (src/atlas/stills.ts); re-exported for the stages that make stills.
+export { STILL_HEIGHT, STILL_WIDTH };
 
 /** How an image that is not 16:9 is made 16:9. */
 export type FitMode = 'letterbox' | 'contain' | 'cover';

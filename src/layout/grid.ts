@@ -31,7 +31,7 @@ import { transportDestinations } from './grid-ot.js';
 import { rasterFairy } from './grid-rasterfairy.js';
 import { chooseShape } from './grid-shape.js';
 import { gridQuality, knn2d } from './quality.js';
-import { readLayout, writeLayout } from './store.js';
+import { readLayout, writeLayout } from '../atlas/layouts.js';
 
 export {
   rectArrangements,

@@ -20,7 +20,8 @@ import { FeatureReader } from '../embed/features.js';
 import { AtlasError, invalidArgument, throwIfAborted, unknownChoice } from '../errors.js';
 import { fitTransformPca, type PcaModel } from '../numeric/pca.js';
 import type { Matrix, StageOptions } from '../types.js';
-import { writeLayout, checkLayoutName, type LayoutManifest } from './store.js';
+import { writeLayout, type LayoutManifest } from '../atlas/layouts.js';
+import { checkArtefactName } from '../atlas/paths.js';
 
 export type ReduceMethod = 'pca' | 'tsne' | 'umap';
 
@@ -152,7 +153,7 @@ function checkNumber(name: string, v: number | undefined, min: number, max: numb
 /** Validates the options that do not need the data (the CLI calls this before opening the atlas). */
 export function checkMapOptions(o: MapOptions): Reducer {
   const r = reducer(o.reduce);
-  checkLayoutName(o.name);
+  checkArtefactName('layout', o.name);
   checkInt('components', o.components, 2, 100);
   checkInt('pca', o.pca, 0, 1000);
   checkInt('seed', o.seed, 0, 2 ** 32 - 1);

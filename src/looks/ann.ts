@@ -6,11 +6,13 @@
  * dimension or the feature manifest's `updatedAt` differ from what the index records).
  * Recall@10 against the exact search is measured by `npm run bench:looks`.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Index, MetricKind, ScalarKind } from 'usearch';
 import type { Atlas } from '../atlas/atlas.js';
+import { readJsonFile, writeAtomicViaSync, writeJsonAtomic } from '../atlas/files.js';
+import { indexDir } from '../atlas/paths.js';
 import { AtlasError, describeError, throwIfAborted } from '../errors.js';
 import type { StageOptions } from '../types.js';
 import type { LookVectors } from './vectors.js';
@@ -59,7 +61,7 @@ function newIndex(dim: number, p: AnnParams): Index {
 }
 
 export function annDir(atlas: Atlas, vectors: LookVectors): string {
-  return join(atlas.paths.root, 'looks', 'index', `${vectors.model}-${vectors.normalize}`);
+  return indexDir(atlas.paths, vectors.model, vectors.normalize);
 }
 
 /** Opens the stored index for these vectors, building (or rebuilding) it when missing or stale. */
@@ -78,13 +80,7 @@ export async function openAnnIndex(
   const path = join(dir, 'index.usearch');
   const fm = vectors.reader.manifest;
   let meta: AnnMeta | undefined;
-  if (!options.rebuild && existsSync(metaPath) && existsSync(path)) {
-    try {
-      meta = JSON.parse(readFileSync(metaPath, 'utf8')) as AnnMeta;
-    } catch {
-      meta = undefined;
-    }
-  }
+  if (!options.rebuild && existsSync(metaPath) && existsSync(path)) meta = readJsonFile<AnnMeta>(metaPath);
   const fresh =
     meta !== undefined &&
     meta.rows === vectors.rows &&
@@ -121,10 +117,7 @@ export async function openAnnIndex(
       options.onProgress?.({ stage, done: s + c, total: vectors.rows });
     }
     seconds = (performance.now() - started) / 1000;
-    mkdirSync(dir, { recursive: true });
-    const tmp = `${path}.tmp-${process.pid}`;
-    index.save(tmp);
-    renameSync(tmp, path);
+    writeAtomicViaSync(path, (tmp) => index.save(tmp));
     const m: AnnMeta = {
       version: 1,
       model: vectors.model,
@@ -136,8 +129,7 @@ export async function openAnnIndex(
       seconds,
       ...params,
     };
-    writeFileSync(`${metaPath}.tmp-${process.pid}`, JSON.stringify(m, null, 2) + '\n');
-    renameSync(`${metaPath}.tmp-${process.pid}`, metaPath);
+    writeJsonAtomic(metaPath, m);
     built = true;
   }
   return {

@@ -4,15 +4,12 @@
  * Each cluster is summarised by its size, medoid stills, the movies it spans and its
  * palette.
  *
- * Stored by name in `<atlas>/clusters/<name>/`: `labels.json` (`{"ids": [...],
- * "labels": [...]}`, a cluster number per still id, or "noise" for HDBSCAN's noise —
- * the format `filmatlas render --color-by cluster` reads) and `clusters.json` (the
- * parameters and the summaries). Written into a temporary directory and renamed into
- * place, so readers see the old clustering or the new one.
+ * Stored by name in `<atlas>/clusters/<name>/` (labels.json + clusters.json) through
+ * src/atlas/clusters.ts, which also holds the readers every stage uses.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Atlas } from '../atlas/atlas.js';
+import { writeClusters, type ClusterSummary, type StoredClustering } from '../atlas/clusters.js';
+import { checkArtefactName, clusterDir } from '../atlas/paths.js';
 import { AtlasError, invalidArgument, throwIfAborted, unknownChoice } from '../errors.js';
 import { fitPca, transformPca } from '../numeric/pca.js';
 import { Random } from '../numeric/random.js';
@@ -27,14 +24,16 @@ import {
   stillPaletteOf,
   type PackedPalette,
 } from './palette.js';
-import {
-  DEFAULT_NORMALIZATION,
-  LookVectors,
-  stillIndex,
-  stillRef,
-  type Normalization,
-  type StillRef,
-} from './vectors.js';
+import { DEFAULT_NORMALIZATION, LookVectors, stillIndex, stillRef, type Normalization } from './vectors.js';
+
+// The stored form of clusterings lives in src/atlas/clusters.ts; re-exported for the looks stage's users.
+export {
+  readClusters,
+  readClusterLabels,
+  type ClusterLabels,
+  type ClusterSummary,
+  type StoredClusters,
+} from '../atlas/clusters.js';
 
 export type ClusterMethod = 'kmeans' | 'hdbscan';
 export const CLUSTER_METHODS: Record<ClusterMethod, { description: string }> = {
@@ -73,52 +72,10 @@ export interface ClusterOptions extends StageOptions {
   threads?: number;
 }
 
-export interface ClusterSummary {
-  /** Cluster number as stored in labels.json. */
-  cluster: number;
-  size: number;
-  /** Stills nearest the rest of the cluster (smallest mean distance), most central first. */
-  medoids: StillRef[];
-  /** Movies with stills in the cluster, most stills first (top 10). */
-  movies: { movie: string; stills: number }[];
-  /** Distinct movies spanned. */
-  movieCount: number;
-  palette: PaletteColour[];
-}
-
-export interface ClusterResult {
-  name: string;
-  features: string;
+/** What `clusterStills` returns, and stores as the clustering's `clusters.json`. */
+export interface ClusterResult extends StoredClustering {
   method: ClusterMethod;
   normalize: Normalization;
-  components: number;
-  /** Explained variance of the PCA components kept. */
-  explainedVariance: number;
-  n: number;
-  k: number;
-  noise: number;
-  /** Mean silhouette on the sample (noise left out). */
-  silhouette: number;
-  /** For k = 'auto': the silhouette of each k tried. */
-  tried?: { k: number; silhouette: number }[];
-  seed: number;
-  params: Record<string, number | string>;
-  clusters: ClusterSummary[];
-  dir: string;
-  seconds: number;
-}
-
-const NAME = /^[a-z0-9][a-z0-9_.-]{0,63}$/i;
-
-export function clustersRoot(atlas: Atlas): string {
-  return join(atlas.paths.root, 'clusters');
-}
-
-function checkName(name: string): string {
-  if (!NAME.test(name) || name.includes('..')) {
-    throw invalidArgument('--name', "a name of letters, digits, '-', '_' or '.' (at most 64)", name);
-  }
-  return name;
 }
 
 function sampleRows(n: number, m: number, rng: Random): Int32Array {
@@ -129,7 +86,7 @@ function sampleRows(n: number, m: number, rng: Random): Int32Array {
 
 export async function clusterStills(atlas: Atlas, options: ClusterOptions): Promise<ClusterResult> {
   const started = performance.now();
-  const name = checkName(options.name);
+  const name = checkArtefactName('clustering', options.name);
   const method = options.method ?? 'kmeans';
   if (!Object.hasOwn(CLUSTER_METHODS, method))
     throw unknownChoice('cluster method', method, Object.keys(CLUSTER_METHODS));
@@ -274,7 +231,7 @@ export async function clusterStills(atlas: Atlas, options: ClusterOptions): Prom
     };
   });
   const noise = labels.reduce((a, l) => a + (l < 0 ? 1 : 0), 0);
-  const dir = join(clustersRoot(atlas), name);
+  const dir = clusterDir(atlas.paths, name);
   const result: ClusterResult = {
     name,
     features: options.features,
@@ -297,58 +254,4 @@ export async function clusterStills(atlas: Atlas, options: ClusterOptions): Prom
   writeClusters(atlas, name, vectors.stillIds, labels, result);
   progress('done', 3, 3);
   return result;
-}
-
-/** Writes labels.json + clusters.json for a clustering, swapping the directory in whole. */
-function writeClusters(
-  atlas: Atlas,
-  name: string,
-  ids: Uint32Array,
-  labels: Int32Array,
-  result: ClusterResult,
-): void {
-  const root = clustersRoot(atlas);
-  const dir = join(root, name);
-  // The temporary directory lives outside clusters/, which readers list.
-  const work = join(atlas.paths.root, 'looks', 'tmp');
-  mkdirSync(work, { recursive: true });
-  mkdirSync(root, { recursive: true });
-  const tmp = join(work, `clusters-${name}-${process.pid}`);
-  const old = join(work, `clusters-${name}-old-${process.pid}`);
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp);
-  const json = { ids: Array.from(ids), labels: Array.from(labels, (l) => (l < 0 ? 'noise' : l)) };
-  writeFileSync(join(tmp, 'labels.json'), JSON.stringify(json) + '\n');
-  writeFileSync(
-    join(tmp, 'clusters.json'),
-    JSON.stringify({ version: 1, createdAt: new Date().toISOString(), ...result }, null, 2) + '\n',
-  );
-  if (existsSync(dir)) renameSync(dir, old);
-  renameSync(tmp, dir);
-  rmSync(old, { recursive: true, force: true });
-}
-
-/** A stored clustering: labels per still id and its summary. */
-export interface StoredClusters {
-  name: string;
-  labels: Map<number, number | 'noise'>;
-  summary: ClusterResult | undefined;
-}
-
-export function readClusters(atlas: Atlas, name: string): StoredClusters {
-  const dir = join(clustersRoot(atlas), checkName(name));
-  const p = join(dir, 'labels.json');
-  if (!existsSync(p)) {
-    const known = existsSync(clustersRoot(atlas)) ? readdirSync(clustersRoot(atlas)) : [];
-    throw new AtlasError('NOT_FOUND', `no clusters named '${name}' in ${atlas.paths.root}`, {
-      value: name,
-      suggestion: known.length ? `known: ${known.join(', ')}` : 'make one with `filmatlas cluster`',
-    });
-  }
-  const j = JSON.parse(readFileSync(p, 'utf8')) as { ids: number[]; labels: (number | 'noise')[] };
-  const labels = new Map<number, number | 'noise'>();
-  j.ids.forEach((id, i) => labels.set(id, j.labels[i]));
-  const sp = join(dir, 'clusters.json');
-  const summary = existsSync(sp) ? (JSON.parse(readFileSync(sp, 'utf8')) as ClusterResult) : undefined;
-  return { name, labels, summary };
 }

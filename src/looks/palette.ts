@@ -9,25 +9,27 @@
  * largest first. A movie's palette clusters the colours of its stills' palettes
  * (each still weighing the same, each colour its share), so it never re-reads pixels.
  *
- * Storage: `<atlas>/looks/palettes/<space>-k<k>/` holds `manifest.json`, `ids.u32`
- * (still id per row), `colours.f32` (rows × k × 4 float32: L, a, b, share; unused
- * slots have share 0), `mean.f32` (rows × 3: the mean CIELAB colour of each still,
- * for barcodes) and `movies.json` (each movie's palette). New stills are added on
- * the next run; files are replaced whole (temp file + rename).
+ * Storage: the palette set of each space and k, kept by src/atlas/palettes.ts
+ * (`<atlas>/looks/palettes/<space>-k<k>/`). New stills are added on the next run.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Atlas } from '../atlas/atlas.js';
+import {
+  paletteSetKey,
+  readPaletteSet,
+  writePaletteSet,
+  type NewPaletteSet,
+  type PackedPalette,
+  type PaletteSet,
+} from '../atlas/palettes.js';
+import { readStill } from '../atlas/stills.js';
 import { movieLabel } from '../catalog/catalog.js';
 import { contentRows } from '../embed/color.js';
-import { loadStill } from '../embed/run.js';
 import { AtlasError, describeError, invalidArgument, throwIfAborted } from '../errors.js';
 import { labToSrgb, srgbToLab } from '../imaging/colour.js';
 import {
   describeLab,
   fromSpace,
-  paletteSpace,
   rgbToLab,
   toSpace,
   type PaletteColour,
@@ -36,8 +38,16 @@ import {
 import type { RawImage, StageOptions } from '../types.js';
 import { kmeans } from './kmeans.js';
 
-export const DEFAULT_PALETTE_K = 6;
-export const MAX_PALETTE_K = 16;
+// The stored form of palettes lives in src/atlas/palettes.ts; re-exported for the looks stage's users.
+export {
+  DEFAULT_PALETTE_K,
+  MAX_PALETTE_K,
+  readPaletteSet,
+  stillPaletteOf,
+  type PackedPalette,
+  type PaletteManifest,
+  type PaletteSet,
+} from '../atlas/palettes.js';
 
 export interface PaletteOptions {
   /** Colours per palette. Default 6; 1–16. */
@@ -48,14 +58,8 @@ export interface PaletteOptions {
   seed?: number;
 }
 
-/** A palette in compact form: k rows of (L, a, b, share), shares summing to 1, largest first. */
-export type PackedPalette = Float32Array;
-
 function resolve(options: PaletteOptions): Required<PaletteOptions> {
-  const k = options.k ?? DEFAULT_PALETTE_K;
-  if (!Number.isInteger(k) || k < 1 || k > MAX_PALETTE_K)
-    throw invalidArgument('--k', `an integer 1–${MAX_PALETTE_K}`, k);
-  return { k, space: paletteSpace(options.space ?? 'lab'), seed: options.seed ?? 0 };
+  return { ...paletteSetKey(options), seed: options.seed ?? 0 };
 }
 
 /**
@@ -177,80 +181,6 @@ export function describePalette(p: PackedPalette): PaletteColour[] {
 // ---------------------------------------------------------------------------------------------
 // Storage
 
-export interface PaletteManifest {
-  version: 1;
-  space: PaletteSpace;
-  k: number;
-  seed: number;
-  rows: number;
-  updatedAt: string;
-}
-
-/** The stored palettes of every ready still, for one space and k. */
-export interface PaletteSet {
-  manifest: PaletteManifest;
-  dir: string;
-  ids: Uint32Array;
-  /** rows × k × 4 (L, a, b, share). */
-  colours: Float32Array;
-  /** rows × 3 mean CIELAB. */
-  mean: Float32Array;
-  /** Row of each still id. */
-  rowOf: Map<number, number>;
-  /** Palette of each movie id. */
-  movies: Map<number, PackedPalette>;
-}
-
-export function paletteDir(atlas: Atlas, space: PaletteSpace, k: number): string {
-  return join(atlas.paths.root, 'looks', 'palettes', `${space}-k${k}`);
-}
-
-function writeAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
-}
-
-function f32(path: string): Float32Array {
-  const b = readFileSync(path);
-  const out = new Float32Array(b.length >> 2);
-  new Uint8Array(out.buffer).set(b.subarray(0, out.length * 4));
-  return out;
-}
-
-/** Reads a stored palette set, or undefined when there is none (or it is damaged: it is then rebuilt). */
-export function readPaletteSet(atlas: Atlas, options: PaletteOptions = {}): PaletteSet | undefined {
-  const { k, space } = resolve(options);
-  const dir = paletteDir(atlas, space, k);
-  const mp = join(dir, 'manifest.json');
-  if (!existsSync(mp)) return undefined;
-  try {
-    const manifest = JSON.parse(readFileSync(mp, 'utf8')) as PaletteManifest;
-    const idb = readFileSync(join(dir, 'ids.u32'));
-    const ids = new Uint32Array(idb.length >> 2);
-    new Uint8Array(ids.buffer).set(idb.subarray(0, ids.length * 4));
-    const colours = f32(join(dir, 'colours.f32'));
-    const mean = f32(join(dir, 'mean.f32'));
-    if (
-      ids.length !== manifest.rows ||
-      colours.length !== manifest.rows * k * 4 ||
-      mean.length !== manifest.rows * 3
-    )
-      return undefined;
-    const movies = new Map<number, PackedPalette>();
-    const mj = JSON.parse(readFileSync(join(dir, 'movies.json'), 'utf8')) as Record<
-      string,
-      { colours: number[] }
-    >;
-    for (const [id, v] of Object.entries(mj)) movies.set(Number(id), Float32Array.from(v.colours));
-    const rowOf = new Map<number, number>();
-    ids.forEach((id, i) => rowOf.set(id, i));
-    return { manifest, dir, ids, colours, mean, rowOf, movies };
-  } catch {
-    return undefined;
-  }
-}
-
 export interface ComputePalettesResult {
   space: PaletteSpace;
   k: number;
@@ -277,7 +207,6 @@ export async function computePalettes(
   const started = performance.now();
   const opts = resolve(options);
   const { k } = opts;
-  const dir = paletteDir(atlas, opts.space, k);
   const old = readPaletteSet(atlas, opts);
   const ready = await atlas.catalog.stills('ready');
   const todo = ready.filter((s) => !old?.rowOf.has(s.id) || old.manifest.seed !== opts.seed);
@@ -292,7 +221,7 @@ export async function computePalettes(
       throwIfAborted(options.signal);
       const s = todo[next++];
       try {
-        const img = await loadStill(atlas, s);
+        const img = await readStill(atlas, s);
         fresh.set(s.id, stillPalette(img, opts));
       } catch (err) {
         failed.push({ stillId: s.id, error: describeError(err) });
@@ -314,7 +243,7 @@ export async function computePalettes(
         computed: 0,
         failed,
         movies: old.movies.size,
-        dir,
+        dir: old.dir,
         seconds: (performance.now() - started) / 1000,
       },
     };
@@ -345,38 +274,16 @@ export async function computePalettes(
     if (!l) byMovie.set(s.movieId, (l = []));
     l.push(i);
   });
-  const movies = new Map<number, PackedPalette>();
   const labels = new Map((await atlas.catalog.movies()).map((m) => [m.id, movieLabel(m)]));
-  const moviesJson: Record<string, { movie: string; stills: number; colours: number[] }> = {};
+  const movies: NewPaletteSet['movies'] = new Map();
   for (const [movieId, rows] of byMovie) {
-    const p = mergePalettes(
+    const palette = mergePalettes(
       rows.map((r) => colours.subarray(r * k * 4, (r + 1) * k * 4)),
       opts,
     );
-    movies.set(movieId, p);
-    moviesJson[movieId] = {
-      movie: labels.get(movieId) ?? String(movieId),
-      stills: rows.length,
-      colours: Array.from(p, (v) => Math.round(v * 1e4) / 1e4),
-    };
+    movies.set(movieId, { movie: labels.get(movieId) ?? String(movieId), stills: rows.length, palette });
   }
-  mkdirSync(dir, { recursive: true });
-  const manifest: PaletteManifest = {
-    version: 1,
-    space: opts.space,
-    k,
-    seed: opts.seed,
-    rows: n,
-    updatedAt: new Date().toISOString(),
-  };
-  writeAtomic(join(dir, 'ids.u32'), new Uint8Array(ids.buffer));
-  writeAtomic(join(dir, 'colours.f32'), new Uint8Array(colours.buffer));
-  writeAtomic(join(dir, 'mean.f32'), new Uint8Array(mean.buffer));
-  writeAtomic(join(dir, 'movies.json'), JSON.stringify(moviesJson) + '\n');
-  writeAtomic(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
-  const rowOf = new Map<number, number>();
-  ids.forEach((id, i) => rowOf.set(id, i));
-  const set: PaletteSet = { manifest, dir, ids, colours, mean, rowOf, movies };
+  const set = writePaletteSet(atlas, { space: opts.space, k, seed: opts.seed, ids, colours, mean, movies });
   return {
     set,
     result: {
@@ -386,17 +293,10 @@ export async function computePalettes(
       computed: fresh.size,
       failed,
       movies: movies.size,
-      dir,
+      dir: set.dir,
       seconds: (performance.now() - started) / 1000,
     },
   };
-}
-
-/** The packed palette of one still of a set. */
-export function stillPaletteOf(set: PaletteSet, stillId: number): PackedPalette | undefined {
-  const r = set.rowOf.get(stillId);
-  const k = set.manifest.k;
-  return r === undefined ? undefined : set.colours.subarray(r * k * 4, (r + 1) * k * 4);
 }
 
 // ---------------------------------------------------------------------------------------------

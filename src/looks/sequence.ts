@@ -9,8 +9,8 @@
  * one scale.
  */
 import type { Atlas } from '../atlas/atlas.js';
+import { stillPictures } from '../atlas/stills.js';
 import { movieLabel } from '../catalog/catalog.js';
-import { decodeCell } from '../render/cells.js';
 import { AtlasError, invalidArgument } from '../errors.js';
 import { matmul } from '../numeric/matmul.js';
 import type { StageOptions } from '../types.js';
@@ -261,17 +261,8 @@ export async function writeAlignedStrip(
   const width = cols * cw;
   const height = 2 * ch + gap;
   const rgb = new Uint8Array(width * height * 3);
-  const sha = new Map<number, string>();
-  for (const s of await atlas.catalog.stills('ready')) if (s.stdSha256) sha.set(s.id, s.stdSha256);
-  const cell = async (id: number): Promise<Uint8Array | null> => {
-    const key = sha.get(id);
-    if (!key) return null;
-    try {
-      return await decodeCell(await atlas.store.get('stills', key, 'png'), cw, ch);
-    } catch {
-      return null;
-    }
-  };
+  const pictures = stillPictures(atlas, await atlas.catalog.stills('ready'));
+  const cell = (id: number): Promise<Uint8Array | null> => pictures.get(id, cw, ch);
   await Promise.all(
     picks.map(async ([i, j], c) => {
       const [pa, pb] = await Promise.all([cell(aIds[i]), cell(bIds[j])]);

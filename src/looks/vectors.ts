@@ -8,9 +8,10 @@
  * the few large columns decide everything; 'center' only subtracts the column
  * means (the usual choice for CNN activations); 'none' is plain cosine.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import type { Atlas } from '../atlas/atlas.js';
+import type { StillRef } from '../atlas/clusters.js';
+import { readJsonFile, writeAtomic } from '../atlas/files.js';
+import { statsFile } from '../atlas/paths.js';
 import { movieLabel, movieSlug, type MovieRow, type StillRow } from '../catalog/catalog.js';
 import { FeatureReader } from '../embed/features.js';
 import { AtlasError, unknownChoice } from '../errors.js';
@@ -175,26 +176,22 @@ export class LookVectors implements RowSource {
  */
 function columnSums(atlas: Atlas, reader: FeatureReader): { sum: Float64Array; sum2: Float64Array } {
   const d = reader.dim;
-  const path = join(atlas.paths.root, 'looks', 'stats', `${reader.manifest.model}.json`);
-  try {
-    const c = JSON.parse(readFileSync(path, 'utf8')) as {
-      rows: number;
-      dim: number;
-      updatedAt: string;
-      sum: number[];
-      sum2: number[];
-    };
-    if (
-      c.rows === reader.rows &&
-      c.dim === d &&
-      c.updatedAt === reader.manifest.updatedAt &&
-      c.sum.length === d &&
-      c.sum2.length === d
-    ) {
-      return { sum: Float64Array.from(c.sum), sum2: Float64Array.from(c.sum2) };
-    }
-  } catch {
-    // missing or stale: computed below
+  const path = statsFile(atlas.paths, reader.manifest.model);
+  const c = readJsonFile<{ rows: number; dim: number; updatedAt: string; sum: number[]; sum2: number[] }>(
+    path,
+  );
+  // Missing, damaged or stale: computed below.
+  if (
+    c &&
+    c.rows === reader.rows &&
+    c.dim === d &&
+    c.updatedAt === reader.manifest.updatedAt &&
+    Array.isArray(c.sum) &&
+    Array.isArray(c.sum2) &&
+    c.sum.length === d &&
+    c.sum2.length === d
+  ) {
+    return { sum: Float64Array.from(c.sum), sum2: Float64Array.from(c.sum2) };
   }
   const sum = new Float64Array(d);
   const sum2 = new Float64Array(d);
@@ -211,10 +208,8 @@ function columnSums(atlas: Atlas, reader: FeatureReader): { sum: Float64Array; s
     }
   }
   try {
-    mkdirSync(dirname(path), { recursive: true });
-    const tmp = `${path}.tmp-${process.pid}`;
-    writeFileSync(
-      tmp,
+    writeAtomic(
+      path,
       JSON.stringify({
         rows: reader.rows,
         dim: d,
@@ -223,7 +218,6 @@ function columnSums(atlas: Atlas, reader: FeatureReader): { sum: Float64Array; s
         sum2: Array.from(sum2),
       }),
     );
-    renameSync(tmp, path);
   } catch {
     // a read-only atlas: no cache
   }
@@ -245,15 +239,8 @@ export function movieRows(
   return { rows: list.map((l) => l.row), stillIds: list.map((l) => l.still.id) };
 }
 
-/** How a still is shown in results. */
-export interface StillRef {
-  stillId: number;
-  movie: string;
-  /** Position in the movie (film order, from 0). */
-  ordinal: number;
-  /** Where the still came from (file path or URL). */
-  source: string;
-}
+/** How a still is shown in results (stored in cluster summaries, hence defined in src/atlas/clusters.ts). */
+export type { StillRef };
 
 export function stillRef(index: StillIndex, stillId: number): StillRef {
   const s = index.stills.get(stillId);

@@ -3,8 +3,8 @@
  * of cells drawn into a band of RGB pixels. Mosaics and deep-zoom pyramids are
  * both built band by band from these, so neither ever holds the whole image.
  */
-import sharp from 'sharp';
 import type { Atlas } from '../atlas/atlas.js';
+import { stillPictures, type StillPictures } from '../atlas/stills.js';
 import { AtlasError } from '../errors.js';
 import { invalidArgument } from '../errors.js';
 
@@ -18,12 +18,12 @@ export interface GridPicture {
   ids: Uint32Array;
 }
 
-/** Where cell pictures come from: RGB (width × height × 3) of a still at a size, or null (drawn black). */
-export interface CellImages {
-  get(stillId: number, width: number, height: number): Promise<Uint8Array | null>;
-  /** Stills that could not be drawn (missing or undecodable), drawn black. */
-  readonly missing: number;
-}
+/**
+ * Where cell pictures come from: RGB (width × height × 3) of a still at a size, or null
+ * (drawn black); `missing` counts the stills that could not be drawn. The atlas's own
+ * stills are `stillPictures` (src/atlas/stills.ts); tests draw solid colours.
+ */
+export type CellImages = StillPictures;
 
 /** Builds a GridPicture from a grid layout's (col, row) per item and its still ids. */
 export function gridPicture(
@@ -50,47 +50,9 @@ export function gridPicture(
   return { cols, rows, cells, ids };
 }
 
-/** Decodes a still (any format sharp reads) to RGB at exactly width × height (stretched, as a 16:9 still fills a 16:9 cell). */
-export async function decodeCell(
-  image: Buffer | Uint8Array,
-  width: number,
-  height: number,
-): Promise<Uint8Array> {
-  const { data, info } = await sharp(image)
-    .removeAlpha()
-    .toColourspace('srgb')
-    .resize(width, height, { fit: 'fill', kernel: 'lanczos3' })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  if (info.channels !== 3 || info.width !== width || info.height !== height) {
-    throw new Error(`decoded ${info.width}×${info.height}×${info.channels}, expected ${width}×${height}×3`);
-  }
-  return new Uint8Array(data.buffer, data.byteOffset, data.length);
-}
-
 /** Cell pictures from an atlas's standardised stills; a missing or bad still is drawn black and counted. */
 export async function atlasCellImages(atlas: Atlas): Promise<CellImages> {
-  const sha = new Map<number, string>();
-  for (const s of await atlas.catalog.stills('ready')) if (s.stdSha256) sha.set(s.id, s.stdSha256);
-  let missing = 0;
-  return {
-    get missing() {
-      return missing;
-    },
-    async get(stillId, width, height) {
-      const key = sha.get(stillId);
-      if (!key) {
-        missing++;
-        return null;
-      }
-      try {
-        return await decodeCell(await atlas.store.get('stills', key, 'png'), width, height);
-      } catch {
-        missing++;
-        return null;
-      }
-    },
-  };
+  return stillPictures(atlas, await atlas.catalog.stills('ready'));
 }
 
 /** Parses `WxH` ("112x63") for a cell size, naming the option and value when it is not one. */

@@ -7,13 +7,13 @@
  *   movie, a movie metadata field (director, year, cinematographer, or any
  *   attribute such as the sample's `family`) or clusters.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Atlas } from '../atlas/atlas.js';
+import { readClusterLabels } from '../atlas/clusters.js';
 import { movieLabel, type MovieRow } from '../catalog/catalog.js';
 import { AtlasError } from '../errors.js';
 import type { StageOptions } from '../types.js';
-import { readLayout } from '../layout/store.js';
+import { readLayout } from '../atlas/layouts.js';
 import { atlasCellImages, gridPicture, type GridPicture } from './cells.js';
 import { renderDeepZoom, type DeepZoomResult } from './deepzoom.js';
 import { renderMosaic, type MosaicResult } from './mosaic.js';
@@ -82,62 +82,6 @@ export const MOVIE_FIELDS = [
   'costumeDesign',
 ] as const;
 
-export interface ClusterLabels {
-  name: string;
-  /** Cluster label per still id. */
-  byStill: Map<number, string>;
-}
-
-/**
- * Cluster labels stored in the atlas, if any: `<atlas>/clusters/<name>/ids.u32`
- * (still ids) with `labels.u32` (one cluster number per id), or a `labels.json`
- * `{ "ids": [...], "labels": [...] }`. With no name, the only (or first, by
- * name) clustering is used. Returns null when the atlas has none.
- */
-export function readClusterLabels(atlas: Atlas, name?: string): ClusterLabels | null {
-  const root = join(atlas.paths.root, 'clusters');
-  if (!existsSync(root)) return null;
-  const names = readdirSync(root, { withFileTypes: true })
-    .filter((e) => e.isDirectory())
-    .map((e) => e.name)
-    .sort();
-  const chosen = name ?? names[0];
-  if (!chosen || !names.includes(chosen)) {
-    if (name)
-      throw new AtlasError('NOT_FOUND', `no clusters named '${name}' in ${root}`, {
-        value: name,
-        suggestion: `known: [${names.join(', ')}]`,
-      });
-    return null;
-  }
-  const dir = join(root, chosen);
-  const byStill = new Map<number, string>();
-  if (existsSync(join(dir, 'ids.u32')) && existsSync(join(dir, 'labels.u32'))) {
-    const ib = readFileSync(join(dir, 'ids.u32')),
-      lb = readFileSync(join(dir, 'labels.u32'));
-    const ids = new Uint32Array(ib.buffer, ib.byteOffset, ib.length >> 2);
-    const labels = new Uint32Array(lb.buffer.slice(lb.byteOffset, lb.byteOffset + lb.length));
-    if (ids.length !== labels.length)
-      throw new AtlasError('STATE', `clusters '${chosen}': ${ids.length} ids but ${labels.length} labels`);
-    for (let i = 0; i < ids.length; i++) byStill.set(ids[i], `cluster ${labels[i]}`);
-  } else if (existsSync(join(dir, 'labels.json'))) {
-    const j = JSON.parse(readFileSync(join(dir, 'labels.json'), 'utf8')) as {
-      ids: number[];
-      labels: (number | string)[];
-    };
-    if (!Array.isArray(j.ids) || !Array.isArray(j.labels) || j.ids.length !== j.labels.length) {
-      throw new AtlasError(
-        'STATE',
-        `clusters '${chosen}': labels.json needs equal-length "ids" and "labels" arrays`,
-      );
-    }
-    j.ids.forEach((id, i) =>
-      byStill.set(id, typeof j.labels[i] === 'number' ? `cluster ${j.labels[i]}` : String(j.labels[i])),
-    );
-  } else return null;
-  return { name: chosen, byStill };
-}
-
 /** The category of each still id for a plot colouring. */
 export async function stillCategories(
   atlas: Atlas,
@@ -150,7 +94,7 @@ export async function stillCategories(
     if (!c) {
       throw new AtlasError(
         'NOT_FOUND',
-        `this atlas has no clusters to colour by (looked in ${join(atlas.paths.root, 'clusters')})`,
+        `this atlas has no clusters to colour by (looked in ${atlas.paths.clusters})`,
         {
           value: 'cluster',
           suggestion: `cluster the stills first, or colour by movie, ${MOVIE_FIELDS.join(', ')} or a movie attribute`,

@@ -5,22 +5,22 @@
  * `http.ts` only parses requests and writes responses), and every result count is
  * bounded by the caller's limit and by `MAX_RESULTS`.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Atlas } from '../atlas/atlas.js';
 import { movieLabel, type MovieRow, type StillRow } from '../catalog/catalog.js';
 import { FeatureReader } from '../embed/features.js';
 import { AtlasError } from '../errors.js';
 import type { PaletteColour } from '../imaging/palette-colour.js';
-import { listLayouts, readLayout, type LayoutManifest, type StoredLayout } from '../layout/store.js';
-import { readClusters, type ClusterResult } from '../looks/cluster.js';
-import { describePalette, readPaletteSet, stillPaletteOf, type PaletteSet } from '../looks/palette.js';
+import { listLayouts, readLayout, type LayoutManifest, type StoredLayout } from '../atlas/layouts.js';
+import { listClusterings, readClusterLabels, readClusterSummary } from '../atlas/clusters.js';
+import { readPaletteSet, stillPaletteOf, type PaletteSet } from '../atlas/palettes.js';
+import { describePalette } from '../looks/palette.js';
 import { paletteDistance, parseColourQuery } from '../looks/search.js';
 import { compareMovies } from '../looks/sequence.js';
 import { similarMovies as looksSimilarMovies } from '../looks/similar.js';
 import { DEFAULT_NORMALIZATION, LookVectors } from '../looks/vectors.js';
 import { matmul } from '../numeric/matmul.js';
-import { readClusterLabels } from '../render/render.js';
 
 /** The most results any list query returns, whatever limit is asked for. */
 export const MAX_RESULTS = 500;
@@ -293,12 +293,7 @@ export class ExplorerData {
   }
 
   clusterNames(): string[] {
-    const root = join(this.atlas.paths.root, 'clusters');
-    if (!existsSync(root)) return [];
-    return readdirSync(root, { withFileTypes: true })
-      .filter((e) => e.isDirectory())
-      .map((e) => e.name)
-      .sort();
+    return listClusterings(this.atlas);
   }
 
   /** Cluster labels of a clustering: the label names and, per layout row, a label index (0xffffffff: none). */
@@ -319,7 +314,7 @@ export class ExplorerData {
   clusters(clustering?: string, limit?: number): Record<string, unknown> | null {
     const c = readClusterLabels(this.atlas, clustering);
     if (!c) return null;
-    const stored = readStoredClusters(this.atlas, c.name);
+    const stored = readClusterSummary(this.atlas, c.name);
     if (stored) {
       // The clustering's own summary (looks' cluster): medoids, movies and palettes as it computed them.
       const byLabel = new Map(this.movies.map((m) => [m.label, m.id]));
@@ -651,14 +646,6 @@ export class ExplorerData {
       aligned: shown,
       closest: r.closest.map((c) => ({ a: c.a.stillId, b: c.b.stillId, distance: c.distance })),
     };
-  }
-}
-
-function readStoredClusters(atlas: Atlas, name: string): ClusterResult | undefined {
-  try {
-    return readClusters(atlas, name).summary;
-  } catch {
-    return undefined; // labels in another format (readClusterLabels handles them)
   }
 }
 

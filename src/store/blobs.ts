@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { readdir, readFile, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { writeAtomic } from '../atlas/files.js';
 import { AtlasError } from '../errors.js';
 import { S3BlobStore, type S3StoreOptions } from './s3.js';
 
@@ -30,7 +31,7 @@ export interface BlobStore {
  */
 export class LocalBlobStore implements BlobStore {
   readonly url: string;
-  private readonly madeDirs = new Set<string>();
+  private madeTmpDir = false;
 
   constructor(readonly root: string) {
     this.url = `file:${root}`;
@@ -50,24 +51,13 @@ export class LocalBlobStore implements BlobStore {
   async put(kind: BlobKind, sha256: string, ext: string, data: Uint8Array): Promise<void> {
     const path = this.localPath(kind, sha256, ext);
     if (existsSync(path)) return;
-    const dir = dirname(path);
-    if (!this.madeDirs.has(dir)) {
-      mkdirSync(dir, { recursive: true });
-      this.madeDirs.add(dir);
-    }
     const tmpDir = join(this.root, '.tmp');
-    if (!this.madeDirs.has(tmpDir)) {
+    if (!this.madeTmpDir) {
       mkdirSync(tmpDir, { recursive: true });
-      this.madeDirs.add(tmpDir);
+      this.madeTmpDir = true;
     }
-    const tmp = join(tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}`);
-    try {
-      writeFileSync(tmp, data);
-      renameSync(tmp, path);
-    } catch (err) {
-      rmSync(tmp, { force: true });
-      throw err;
-    }
+    // The temporary file goes to .tmp/, named by our pid, so removeStaleTemp can clear those of killed writers.
+    writeAtomic(path, data, { tmp: join(tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}`) });
   }
 
   get(kind: BlobKind, sha256: string, ext: string): Promise<Buffer> {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { before, test } from 'node:test';
 import sharp from 'sharp';
 import { openAtlas } from '../../src/atlas/atlas.js';
-import { readLayout } from '../../src/layout/store.js';
+import { readLayout } from '../../src/atlas/layouts.js';
 import { cli, filesUnder, resultOf } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { before, test } from 'node:test';
 import sharp from 'sharp';
 import { openAtlas } from '../../src/atlas/atlas.js';
-import { readClusterLabels } from '../../src/render/render.js';
+import { readClusterLabels } from '../../src/atlas/clusters.js';
 import { parseCsv } from '../../src/sources/csv.js';
 import { cli, resultOf } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { openAtlas } from '../../src/atlas/atlas.js';
 import { FeatureReader } from '../../src/embed/features.js';
-import { readLayout } from '../../src/layout/store.js';
+import { readLayout } from '../../src/atlas/layouts.js';
 import { releaseMatmulSessions } from '../../src/numeric/matmul.js';
 import { fitPca, transformPca } from '../../src/numeric/pca.js';
 import { parseCsv } from '../../src/sources/csv.js';

@@ -7,7 +7,7 @@ import { FeatureReader, FeatureWriter } from '../../src/embed/features.js';
 import { AtlasError } from '../../src/errors.js';
 import { exportLayout } from '../../src/export/layout.js';
 import { mapLayout, type MapOptions } from '../../src/layout/reduce.js';
-import { readLayout } from '../../src/layout/store.js';
+import { readLayout } from '../../src/atlas/layouts.js';
 import { releaseMatmulSessions } from '../../src/numeric/matmul.js';
 import { fitPca, transformPca } from '../../src/numeric/pca.js';
 import { Random } from '../../src/numeric/random.js';

@@ -5,13 +5,8 @@ import { test } from 'node:test';
 import sharp from 'sharp';
 import { AtlasError } from '../../src/errors.js';
 import { Random } from '../../src/numeric/random.js';
-import {
-  decodeCell,
-  gridPicture,
-  parseCellSize,
-  type CellImages,
-  type GridPicture,
-} from '../../src/render/cells.js';
+import { decodeRgb } from '../../src/atlas/stills.js';
+import { gridPicture, parseCellSize, type CellImages, type GridPicture } from '../../src/render/cells.js';
 import { dziLevels, dziXml, renderDeepZoom } from '../../src/render/deepzoom.js';
 import { renderMosaic } from '../../src/render/mosaic.js';
 import { renderPlot, scatterSvg } from '../../src/render/plot.js';
@@ -124,7 +119,7 @@ test('mosaic: a real still is scaled into its cell; too big a mosaic points to -
   const png = await sharp(still, { raw: { width: 224, height: 126, channels: 3 } })
     .png()
     .toBuffer();
-  const cell = await decodeCell(png, 16, 9);
+  const cell = await decodeRgb(png, 16, 9);
   assert.deepEqual(Array.from(cell.subarray(0, 3)), [220, 20, 20]);
   assert.deepEqual(Array.from(cell.subarray((8 * 16 + 15) * 3, (8 * 16 + 15) * 3 + 3)), [20, 20, 220]);
 

@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { openAtlas, type Atlas } from '../../src/atlas/atlas.js';
 import { embedStills } from '../../src/embed/run.js';
 import { FeatureReader } from '../../src/embed/features.js';
-import { readLayout, writeLayout } from '../../src/layout/store.js';
+import { readLayout, writeLayout } from '../../src/atlas/layouts.js';
 import { LookVectors } from '../../src/looks/vectors.js';
 import { renderGridDeepZoom } from '../../src/render/render.js';
 import { MAX_RESULTS } from '../../src/server/data.js';

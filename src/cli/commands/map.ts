@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { openAtlas } from '../../atlas/atlas.js';
 import { checkMapOptions, mapLayout, REDUCERS, type MapOptions } from '../../layout/reduce.js';
-import { listLayouts } from '../../layout/store.js';
+import { listLayouts } from '../../atlas/layouts.js';
 import { choiceArg, intArg, numberArg } from '../args.js';
 import type { Run } from '../main.js';
 

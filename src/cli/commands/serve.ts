@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { openAtlas } from '../../atlas/atlas.js';
-import { listLayouts } from '../../layout/store.js';
+import { listLayouts } from '../../atlas/layouts.js';
 import { renderGridDeepZoom } from '../../render/render.js';
 import { startServer } from '../../server/server.js';
 import { ExplorerData } from '../../server/data.js';

@@ -13,8 +13,9 @@
  * Keyed by the weights' sha256 and the graph version, so a second run only checks that
  * these files are still there.
  */
-import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { readJsonFile, writeAtomic, writeAtomicViaSync } from '../../atlas/files.js';
 import { AtlasError } from '../../errors.js';
 import {
   GRAPH_VERSION,
@@ -24,7 +25,7 @@ import {
   type Int8Quant,
   type Preprocess,
 } from './graph.js';
-import { placeFile, placedFileValid, readJson, writeFileAtomic, type PlacedFile } from './model-files.js';
+import { placeFile, placedFileValid, type PlacedFile } from './model-files.js';
 import { readSafetensorsHeader, readTensorF32, type SafetensorsFile } from './safetensors.js';
 import {
   DEFAULT_LAYER,
@@ -91,7 +92,7 @@ export function prepareBuiltModel(
   const modelPath = join(placed.dir, name);
   let built = false;
   if (!existsSync(modelPath)) {
-    writeFileAtomic(modelPath, buildVgg16Model({ layer, preprocess, input, weights: placed.graphWeights }));
+    writeAtomic(modelPath, buildVgg16Model({ layer, preprocess, input, weights: placed.graphWeights }));
     built = true;
   }
   return builtModel(placed, modelPath, layer, input, built);
@@ -135,7 +136,7 @@ function placeWeights(weightsPath: string, sha256: string, layer: string, cacheR
   const dir = join(cacheRoot, 'vgg16', sha256.slice(0, 32));
   mkdirSync(dir, { recursive: true });
   const manifestPath = join(dir, 'data.json');
-  let manifest = readJson<DataManifest>(manifestPath);
+  let manifest = readJsonFile<DataManifest>(manifestPath);
   const usable =
     manifest?.version === 1 &&
     manifest.sha256 === sha256 &&
@@ -151,7 +152,7 @@ function placeWeights(weightsPath: string, sha256: string, layer: string, cacheR
             placed: placeFile(weightsPath, dir, 'weights.safetensors'),
           }
         : writeConverted(file, sha256, dir, layer);
-    writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
+    writeAtomic(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
   }
   const m = manifest!;
   const graphWeights = new Map<string, GraphTensor>();
@@ -209,7 +210,7 @@ export async function prepareInt8Model(
   const calibrationPath = join(placed.dir, `${stem}.calibration-${process.pid}.onnx`);
   let quant: Int8Quant;
   try {
-    writeFileAtomic(
+    writeAtomic(
       calibrationPath,
       buildVgg16Model({
         layer: 'pool5',
@@ -234,11 +235,11 @@ export async function prepareInt8Model(
       source: { kind: 'inline', bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) },
     });
   }
-  writeFileAtomic(
+  writeAtomic(
     modelPath,
     buildVgg16Model({ layer, preprocess, input: 'u8', weights: graphWeights, int8: quant }),
   );
-  writeFileAtomic(
+  writeAtomic(
     quantFile,
     JSON.stringify(
       { version: CALIBRATION_VERSION, activations: Object.fromEntries(quant.activations) },
@@ -262,33 +263,26 @@ function writeConverted(file: SafetensorsFile, sha256: string, dir: string, laye
   }
   const name = 'weights.f32';
   const dest = join(dir, name);
-  const tmp = `${dest}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
   const tensors: Record<string, { offset: number; length: number }> = {};
-  const fd = openSync(tmp, 'w');
-  try {
-    let offset = 0;
-    let scratch = new Float32Array(0);
-    for (const t of all.tensors) {
-      offset = Math.ceil(offset / ALIGN) * ALIGN;
-      if (scratch.length < t.tensor.elements) scratch = new Float32Array(t.tensor.elements);
-      const data = readTensorF32(file, t.tensor.name, scratch.subarray(0, t.tensor.elements));
-      const bytes = new Uint8Array(data.buffer, data.byteOffset, t.tensor.elements * 4);
-      let done = 0;
-      while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done, offset + done);
-      tensors[t.tensor.name] = { offset, length: bytes.length };
-      offset += bytes.length;
-    }
-    closeSync(fd);
-    renameSync(tmp, dest);
-  } catch (err) {
+  writeAtomicViaSync(dest, (tmp) => {
+    const fd = openSync(tmp, 'w');
     try {
+      let offset = 0;
+      let scratch = new Float32Array(0);
+      for (const t of all.tensors) {
+        offset = Math.ceil(offset / ALIGN) * ALIGN;
+        if (scratch.length < t.tensor.elements) scratch = new Float32Array(t.tensor.elements);
+        const data = readTensorF32(file, t.tensor.name, scratch.subarray(0, t.tensor.elements));
+        const bytes = new Uint8Array(data.buffer, data.byteOffset, t.tensor.elements * 4);
+        let done = 0;
+        while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done, offset + done);
+        tensors[t.tensor.name] = { offset, length: bytes.length };
+        offset += bytes.length;
+      }
+    } finally {
       closeSync(fd);
-    } catch {
-      // already closed
     }
-    rmSync(tmp, { force: true });
-    throw err;
-  }
+  });
   const st = statSync(dest);
   return {
     version: 1,
@@ -321,7 +315,7 @@ export function exportVgg16Onnx(
       source: { kind: 'inline', bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) },
     });
   }
-  writeFileAtomic(
+  writeAtomic(
     outPath,
     buildVgg16Model({
       layer,

@@ -9,40 +9,9 @@
  * so a crash or a concurrent run never leaves a half-written file under a real name.
  */
 import { createHash } from 'node:crypto';
-import {
-  createReadStream,
-  copyFileSync,
-  linkSync,
-  mkdirSync,
-  readFileSync,
-  realpathSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { createReadStream, copyFileSync, linkSync, mkdirSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-
-/** Writes `bytes` to `path` through a temporary file and a rename. */
-export function writeFileAtomic(path: string, bytes: Uint8Array | string): void {
-  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
-  try {
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-}
-
-/** Reads a JSON file, or undefined when it is missing or unreadable. */
-export function readJson<T>(path: string): T | undefined {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as T;
-  } catch {
-    return undefined;
-  }
-}
+import { readJsonFile, writeAtomic, writeAtomicViaSync } from '../../atlas/files.js';
 
 /** What we remember of a hashed file, so an unchanged file is not hashed again. */
 interface HashRecord {
@@ -74,7 +43,7 @@ export async function weightsSha256(path: string, cacheRoot: string): Promise<st
     'hashes',
     `${createHash('sha256').update(real).digest('hex').slice(0, 32)}.json`,
   );
-  const rec = readJson<HashRecord>(recordPath);
+  const rec = readJsonFile<HashRecord>(recordPath);
   if (
     rec &&
     rec.path === real &&
@@ -86,7 +55,7 @@ export async function weightsSha256(path: string, cacheRoot: string): Promise<st
     return rec.sha256;
   }
   let sha256: string | undefined;
-  const pulled = readJson<PullRecord>(`${path}.json`);
+  const pulled = readJsonFile<PullRecord>(`${path}.json`);
   if (
     pulled &&
     typeof pulled.sha256 === 'string' &&
@@ -108,7 +77,7 @@ export async function weightsSha256(path: string, cacheRoot: string): Promise<st
   try {
     mkdirSync(join(cacheRoot, 'hashes'), { recursive: true });
     const record: HashRecord = { path: real, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, sha256 };
-    writeFileAtomic(recordPath, JSON.stringify(record) + '\n');
+    writeAtomic(recordPath, JSON.stringify(record) + '\n');
   } catch {
     // A read-only cache only costs a re-hash next time.
   }
@@ -130,21 +99,16 @@ export interface PlacedFile {
  */
 export function placeFile(src: string, dir: string, name: string): PlacedFile {
   const dest = join(dir, name);
-  const tmp = `${dest}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
-  let mode: PlacedFile['mode'] = 'link';
-  try {
+  const mode = writeAtomicViaSync(dest, (tmp): PlacedFile['mode'] => {
     try {
       linkSync(src, tmp);
+      return 'link';
     } catch {
       // EXDEV (another filesystem), EPERM (protected hard links), or no link support.
-      mode = 'copy';
       copyFileSync(src, tmp);
+      return 'copy';
     }
-    renameSync(tmp, dest);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
+  });
   const st = statSync(dest);
   return { name, mode, size: st.size, mtimeMs: st.mtimeMs };
 }

@@ -16,15 +16,9 @@
 import { mkdirSync, readFileSync, existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, normalize, basename } from 'node:path';
 import onnxProto from 'onnx-proto';
+import { readJsonFile, writeAtomic } from '../../atlas/files.js';
 import { AtlasError } from '../../errors.js';
-import {
-  placeFile,
-  placedFileValid,
-  readJson,
-  safeName,
-  writeFileAtomic,
-  type PlacedFile,
-} from './model-files.js';
+import { placeFile, placedFileValid, safeName, type PlacedFile } from './model-files.js';
 
 const { onnx } = onnxProto;
 type IGraph = onnxProto.onnx.IGraphProto;
@@ -122,7 +116,7 @@ export function prepareOnnxModel(
 ): PreparedOnnx {
   const dir = join(cacheRoot, 'onnx', sha256.slice(0, 32));
   const manifestPath = join(dir, 'data.json');
-  const cached = readJson<OnnxManifest>(manifestPath);
+  const cached = readJsonFile<OnnxManifest>(manifestPath);
   const valid =
     cached?.version === 1 && cached.sha256 === sha256 && cached.files.every((f) => placedFileValid(dir, f));
   if (valid) {
@@ -222,8 +216,8 @@ export function prepareOnnxModel(
     },
   });
   const modelPath = join(dir, `cut-g${CUT_VERSION}-${safeName(want)}.onnx`);
-  writeFileAtomic(modelPath, onnx.ModelProto.encode(cut).finish());
+  writeAtomic(modelPath, onnx.ModelProto.encode(cut).finish());
   const manifest: OnnxManifest = { version: 1, sha256, defaultLayer: defLayer, files };
-  writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
+  writeAtomic(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
   return { modelPath, layer: want, built: true };
 }

@@ -8,7 +8,8 @@
  * Reading parses and checks only the header, so a caller can validate names and shapes
  * of a 528 MB file before touching its data, and then read just the tensors it needs.
  */
-import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { writeAtomicViaSync } from '../../atlas/files.js';
 import { AtlasError } from '../../errors.js';
 
 /** Element types we can read (all converted to float32 on read). */
@@ -319,36 +320,29 @@ export function writeSafetensors(
   const headerBytes = Buffer.from(json, 'utf8');
   const lenBytes = Buffer.alloc(8);
   lenBytes.writeBigUInt64LE(BigInt(headerBytes.length));
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  const fd = openSync(tmp, 'w');
-  try {
-    writeAll(fd, lenBytes);
-    writeAll(fd, headerBytes);
-    let scratch: Float32Array | undefined;
-    for (const e of entries) {
-      if (e.data instanceof Float32Array) {
-        writeAll(fd, new Uint8Array(e.data.buffer, e.data.byteOffset, e.data.byteLength));
-        continue;
-      }
-      const elements = e.shape.reduce((a, b) => a * b, 1);
-      scratch ??= new Float32Array(WRITE_CHUNK);
-      for (let start = 0; start < elements; start += WRITE_CHUNK) {
-        const part = scratch.subarray(0, Math.min(WRITE_CHUNK, elements - start));
-        e.data(part, start);
-        writeAll(fd, new Uint8Array(part.buffer, part.byteOffset, part.byteLength));
-      }
-    }
-    closeSync(fd);
-    renameSync(tmp, path);
-  } catch (err) {
+  writeAtomicViaSync(path, (tmp) => {
+    const fd = openSync(tmp, 'w');
     try {
+      writeAll(fd, lenBytes);
+      writeAll(fd, headerBytes);
+      let scratch: Float32Array | undefined;
+      for (const e of entries) {
+        if (e.data instanceof Float32Array) {
+          writeAll(fd, new Uint8Array(e.data.buffer, e.data.byteOffset, e.data.byteLength));
+          continue;
+        }
+        const elements = e.shape.reduce((a, b) => a * b, 1);
+        scratch ??= new Float32Array(WRITE_CHUNK);
+        for (let start = 0; start < elements; start += WRITE_CHUNK) {
+          const part = scratch.subarray(0, Math.min(WRITE_CHUNK, elements - start));
+          e.data(part, start);
+          writeAll(fd, new Uint8Array(part.buffer, part.byteOffset, part.byteLength));
+        }
+      }
+    } finally {
       closeSync(fd);
-    } catch {
-      // already closed
     }
-    rmSync(tmp, { force: true });
-    throw err;
-  }
+  });
 }
 
 function writeAll(fd: number, bytes: Uint8Array): void {

@@ -2,13 +2,15 @@
  * Layouts stored in the atlas by name: `<atlas>/maps/<name>/` holds xy.f32 (n × 2
  * little-endian float32, row i ↔ ids[i]), ids.u32 (the still id of each row) and
  * layout.json (what made it). A layout is written into a fresh directory and
- * swapped in whole, so a reader sees the old layout or the new one, never a mix,
- * and a crash leaves only a stray temporary directory that the next write removes.
+ * swapped in whole (`replaceDir`), so a reader sees the old layout or the new one,
+ * never a mix, and a crash leaves only a stray temporary directory that listings skip.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Atlas } from '../atlas/atlas.js';
 import { AtlasError } from '../errors.js';
+import type { Atlas } from './atlas.js';
+import { isTempName, replaceDirSync } from './files.js';
+import { isArtefactName, layoutDir } from './paths.js';
 
 export interface LayoutManifest {
   version: 1;
@@ -43,33 +45,13 @@ export interface NewLayout {
   stats?: Record<string, unknown>;
 }
 
-const NAME = /^[a-z0-9][a-z0-9_.-]{0,63}$/i;
-
-/** Checks a layout name (it becomes a directory name) and returns it. */
-export function checkLayoutName(name: string): string {
-  if (!NAME.test(name) || name.includes('..')) {
-    throw new AtlasError(
-      'INVALID_ARGUMENT',
-      `bad layout name '${name}': use letters, digits, '-', '_' or '.' (at most 64)`,
-      {
-        value: name,
-      },
-    );
-  }
-  return name;
-}
-
-export function layoutDir(atlas: Atlas, name: string): string {
-  return join(atlas.paths.maps, checkLayoutName(name));
-}
-
 function toBuffer(a: Float32Array | Uint32Array): Buffer {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 }
 
 /** Writes (or replaces) a layout; returns its manifest. */
-export function writeLayout(atlas: Atlas, layout: NewLayout): LayoutManifest {
-  const dir = layoutDir(atlas, layout.name);
+export function writeLayout(atlas: Pick<Atlas, 'paths'>, layout: NewLayout): LayoutManifest {
+  const dir = layoutDir(atlas.paths, layout.name);
   const n = layout.ids.length;
   if (layout.xy.length !== 2 * n) {
     throw new AtlasError(
@@ -99,17 +81,11 @@ export function writeLayout(atlas: Atlas, layout: NewLayout): LayoutManifest {
     ...(layout.grid ? { grid: layout.grid } : {}),
     ...(layout.stats ? { stats: layout.stats } : {}),
   };
-  mkdirSync(atlas.paths.maps, { recursive: true });
-  const tmp = `${dir}.tmp-${process.pid}`;
-  const old = `${dir}.old-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp);
-  writeFileSync(join(tmp, 'xy.f32'), toBuffer(layout.xy));
-  writeFileSync(join(tmp, 'ids.u32'), toBuffer(layout.ids));
-  writeFileSync(join(tmp, 'layout.json'), JSON.stringify(manifest, null, 2) + '\n');
-  if (existsSync(dir)) renameSync(dir, old);
-  renameSync(tmp, dir);
-  rmSync(old, { recursive: true, force: true });
+  replaceDirSync(dir, (tmp) => {
+    writeFileSync(join(tmp, 'xy.f32'), toBuffer(layout.xy));
+    writeFileSync(join(tmp, 'ids.u32'), toBuffer(layout.ids));
+    writeFileSync(join(tmp, 'layout.json'), JSON.stringify(manifest, null, 2) + '\n');
+  });
   return manifest;
 }
 
@@ -122,8 +98,8 @@ function readBinary(path: string, what: string, name: string): Buffer {
 }
 
 /** Reads a stored layout; a missing or damaged one is an error naming it and the layouts there are. */
-export function readLayout(atlas: Atlas, name: string): StoredLayout {
-  const dir = layoutDir(atlas, name);
+export function readLayout(atlas: Pick<Atlas, 'paths'>, name: string): StoredLayout {
+  const dir = layoutDir(atlas.paths, name);
   const mpath = join(dir, 'layout.json');
   if (!existsSync(mpath)) {
     const known = listLayouts(atlas).map((m) => m.name);
@@ -159,12 +135,12 @@ export function readLayout(atlas: Atlas, name: string): StoredLayout {
 }
 
 /** Manifests of all layouts in the atlas, by name. */
-export function listLayouts(atlas: Atlas): LayoutManifest[] {
+export function listLayouts(atlas: Pick<Atlas, 'paths'>): LayoutManifest[] {
   if (!existsSync(atlas.paths.maps)) return [];
   const out: LayoutManifest[] = [];
   for (const entry of readdirSync(atlas.paths.maps, { withFileTypes: true })) {
-    if (!entry.isDirectory() || !NAME.test(entry.name) || /\.(tmp|old)-\d+$/.test(entry.name)) continue;
-    const p = join(atlas.paths.maps, entry.name, 'layout.json');
+    if (!entry.isDirectory() || !isArtefactName(entry.name) || isTempName(entry.name)) continue;
+    const p = join(layoutDir(atlas.paths, entry.name), 'layout.json');
     if (!existsSync(p)) continue;
     try {
       out.push(JSON.parse(readFileSync(p, 'utf8')) as LayoutManifest);
