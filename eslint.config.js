@@ -1,6 +1,8 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// `eslint .` lints every .js/.mjs/.ts/.tsx of the repository: src/, test/, scripts/, bench/ and
+// the explorer's web/ (test/unit/lint.test.ts checks that none falls outside).
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/', 'demo/', 'bench/out/'] },
   js.configs.recommended,

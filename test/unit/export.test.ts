@@ -1,4 +1,5 @@
 import { tableFromIPC } from 'apache-arrow';
+import { DuckDBInstance } from '@duckdb/node-api';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -494,5 +495,67 @@ print('python ok')
     const r = spawnSync(PYTHON, ['-c', script, dir], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /python ok/);
+  });
+});
+
+/**
+ * DuckDB reads the Parquet file with its own (C++) reader, not the arrow-rs code that wrote it,
+ * as analysts query it. pyarrow, the Python reader above, is not packaged in Debian 12, so this
+ * is the independent read-back that runs in CI.
+ */
+describe('read by DuckDB', () => {
+  test('DuckDB reads the Parquet: the types, ids, movies and vectors exactly, one row group per block', async () => {
+    const dir = tempDir('filmatlas-export-');
+    const source = makeSource(150, 33, 5);
+    const path = join(dir, 'f.parquet');
+    await exportFeatures(source, 'parquet', path, { blockRows: 40 });
+    const db = await DuckDBInstance.create(':memory:', { threads: '1' });
+    const con = await db.connect();
+    try {
+      const query = async (sql: string): Promise<Record<string, unknown>[]> =>
+        (await con.runAndReadAll(sql, { path })).getRowObjectsJS();
+
+      const schema = await query(
+        'SELECT name, type, repetition_type, converted_type FROM parquet_schema($path)',
+      );
+      assert.deepEqual(
+        schema.map((c) => [c.name, c.type, c.repetition_type, c.converted_type]),
+        [
+          ['arrow_schema', null, null, null],
+          ['still_id', 'INT32', 'REQUIRED', 'UINT_32'],
+          ['movie', 'BYTE_ARRAY', 'REQUIRED', 'UTF8'],
+          ['vector', null, 'REQUIRED', 'LIST'],
+          ['list', null, 'REPEATED', null],
+          ['item', 'FLOAT', 'REQUIRED', null],
+        ],
+      );
+
+      const rows = await query(
+        'SELECT still_id, movie, vector FROM read_parquet($path, file_row_number = true) ORDER BY file_row_number',
+      );
+      assert.equal(rows.length, 150);
+      assert.deepEqual(
+        rows.map((r) => r.still_id),
+        Array.from(source.stillIds),
+      );
+      assert.deepEqual(
+        rows.map((r) => r.movie),
+        source.movies,
+      );
+      const vectors = rows.map((r) => r.vector as number[]);
+      assert.ok(vectors.every((v) => Array.isArray(v) && v.length === 33));
+      assertSameFloats(vectors.flat(), source.matrix, 'parquet read by DuckDB');
+
+      const groups = await query(
+        'SELECT row_group_id, any_value(row_group_num_rows) AS n FROM parquet_metadata($path) GROUP BY row_group_id ORDER BY row_group_id',
+      );
+      assert.deepEqual(
+        groups.map((g) => Number(g.n)),
+        [40, 40, 40, 30],
+      );
+    } finally {
+      con.closeSync();
+      db.closeSync();
+    }
   });
 });

@@ -184,6 +184,20 @@ describe('polite HTTP client', () => {
     assert.equal(parseRetryAfter(new Date(Date.now() + 5000).toUTCString(), Date.now()) !== undefined, true);
     assert.equal(parseRetryAfter('soon'), undefined);
     assert.equal(parseRetryAfter(undefined), undefined);
+    assert.equal(parseRetryAfter(' 120 '), 120_000);
+    assert.equal(parseRetryAfter('0'), 0);
+  });
+
+  test('a Retry-After date is the delay from the clock to that date, never negative', () => {
+    const date = 'Wed, 21 Oct 2015 07:28:00 GMT';
+    const at = Date.UTC(2015, 9, 21, 7, 28, 0);
+    assert.equal(parseRetryAfter(date, at - 5000), 5000);
+    assert.equal(parseRetryAfter(date, at - 90_500), 90_500);
+    assert.equal(parseRetryAfter(date, at), 0);
+    assert.equal(parseRetryAfter(date, at + 1000), 0, 'a date already past: no wait');
+    // By default from now: HTTP dates are whole seconds, so a date made 5 s ahead waits 4–5 s.
+    const ahead = parseRetryAfter(new Date(Date.now() + 5000).toUTCString());
+    assert.ok(ahead !== undefined && ahead > 3750 && ahead <= 5000, `waits ${ahead} ms`);
   });
 
   test('the token bucket spaces takes by at least 1/rate', async () => {
@@ -238,6 +252,48 @@ describe('polite HTTP client', () => {
           e instanceof AtlasError && e.code === 'NETWORK' && /after 3 attempts: HTTP 503/.test(e.message),
       );
       assert.equal(client.stats.retries, 2);
+    } finally {
+      await client.close();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
+  test('the client waits out a Retry-After date, and fails at once on one past maxRetryAfterS', async () => {
+    const seen: { url: string; at: number }[] = [];
+    let answered = 0;
+    const server = createServer((req, res) => {
+      seen.push({ url: req.url ?? '', at: performance.now() });
+      const ahead = req.url === '/later' ? 2000 : 30_000;
+      if (req.url === '/later' && answered++ > 0) {
+        res.end('ok');
+        return;
+      }
+      res.writeHead(429, { 'retry-after': new Date(Date.now() + ahead).toUTCString() });
+      res.end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // Backoff of a few ms: any longer wait is the server's Retry-After.
+    const client = new PoliteClient({ rate: 200, attempts: 3, retryDelayMs: 5, maxRetryAfterS: 10 });
+    try {
+      const r = await client.get(`${base}/later`);
+      assert.equal(r.body.toString(), 'ok');
+      assert.equal(seen.length, 2);
+      // The date is 2 s ahead, in whole seconds: a wait of 1–2 s (plus a loaded machine's delay).
+      const waited = seen[1].at - seen[0].at;
+      assert.ok(waited >= 990 && waited < 4000, `retried after ${waited.toFixed(0)} ms`);
+      assert.equal(client.stats.retries, 1);
+
+      seen.length = 0;
+      await assert.rejects(
+        client.get(`${base}/much-later`),
+        (e: unknown) =>
+          e instanceof AtlasError &&
+          e.code === 'NETWORK' &&
+          /asks to wait (29|30) s \(Retry-After\), more than the 10 s allowed/.test(e.message),
+      );
+      assert.equal(seen.length, 1, 'not retried');
     } finally {
       await client.close();
       server.closeAllConnections();

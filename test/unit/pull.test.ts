@@ -6,9 +6,10 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { findCachedModel, MODELS, pullModel, type PullOptions } from '../../src/embed/pull.js';
+import { VGG16_CONVS, VGG16_FCS } from '../../src/embed/vgg16/weights.js';
 import { AtlasError } from '../../src/errors.js';
 import type { ProgressEvent } from '../../src/types.js';
-import { tempDir } from '../helpers/tmp.js';
+import { REPO_ROOT, tempDir } from '../helpers/tmp.js';
 
 // A generated "weights" file, served from a loopback server whose behaviour each test sets.
 const FILE = randomBytes(3 * 1024 * 1024 + 12_345);
@@ -97,6 +98,42 @@ describe('MODELS', () => {
     assert.equal(MODELS.vgg16.url, 'https://huggingface.co/timm/vgg16.tv_in1k/resolve/main/model.safetensors');
     assert.match(MODELS.vgg16.sha256 ?? '', /^[0-9a-f]{64}$/);
     assert.match(MODELS.vgg16.file, /\.safetensors$/);
+  });
+
+  test('vgg16: the Hugging Face file the README names, pinned by the sha256 and size it states', () => {
+    const vgg16 = MODELS.vgg16;
+    // A Hugging Face "resolve" URL: https://huggingface.co/<org>/<repo>/resolve/<revision>/<file>.
+    const url = new URL(vgg16.url);
+    assert.deepEqual([url.protocol, url.host, url.search, url.hash], ['https:', 'huggingface.co', '', '']);
+    const m = /^\/([\w.-]+)\/([\w.-]+)\/resolve\/([\w.-]+)\/([\w.-]+)$/.exec(url.pathname);
+    assert.ok(m, `not a Hugging Face resolve URL: ${vgg16.url}`);
+    const [, org, repo, revision, file] = m;
+    assert.equal(file, 'model.safetensors');
+    // A branch or a commit; on a branch, the sha256 is what pins the bytes (a test below shows
+    // that another file is refused).
+    assert.match(revision, /^(main|[0-9a-f]{40})$/);
+
+    const name = `${org}/${repo}`;
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    // The README's `models` section, with its line breaks as spaces.
+    const section = readme
+      .slice(readme.indexOf('### `filmatlas models list|pull`'))
+      .split('\n### ')[0]
+      .replace(/\s+/g, ' ');
+    assert.equal(vgg16.file, `${repo}.safetensors`, 'the cache names the file after its repository');
+    assert.ok(vgg16.description.includes(`(torchvision, via ${name})`), vgg16.description);
+    assert.ok(section.includes(`sha256 \`${vgg16.sha256}\``), 'the README states the pinned sha256');
+
+    // VGG-16's 138,357,544 float32 parameters (counted from the architecture the embedder
+    // builds) make a 553 MB file; the README and `models list` both say so.
+    const params =
+      VGG16_CONVS.reduce((n, c) => n + c.outChannels * c.inChannels * 9 + c.outChannels, 0) +
+      VGG16_FCS.reduce((n, f) => n + f.outFeatures * f.inFeatures + f.outFeatures, 0);
+    assert.equal(params, 138_357_544);
+    const mb = `${Math.round((params * 4) / 1e6)} MB`;
+    assert.equal(mb, '553 MB');
+    assert.ok(vgg16.description.endsWith(`, ${mb}`), vgg16.description);
+    assert.ok(section.includes(`the safetensors file of \`${name}\`, ${mb})`), section);
   });
 });
 
@@ -256,6 +293,23 @@ describe('pullModel', () => {
     const err = await rejectsWith(pullModel('testmodel', { cacheDir: other, retryDelayMs: 5 }), 'CHECKSUM');
     assert.match(err.message, /announced by the server/);
     assert.deepEqual(readdirSync(other), []);
+  });
+
+  test('vgg16 from a mirror is checked against its pinned sha256, whatever the server announces', async () => {
+    const { cacheDir } = setup((req, res) => serveFile(req, res, 0, { 'x-linked-etag': `"${SHA}"` }));
+    const err = await rejectsWith(
+      pullModel('vgg16', { from: `${base}/model.safetensors`, cacheDir, retryDelayMs: 5 }),
+      'CHECKSUM',
+    );
+    assert.ok(
+      err.message.includes(
+        `expected sha256 ${MODELS.vgg16.sha256} (pinned) but got ${SHA} (${FILE.length} bytes)`,
+      ),
+      err.message,
+    );
+    assert.equal(err.value, `${base}/model.safetensors`);
+    assert.deepEqual(readdirSync(cacheDir), []);
+    assert.equal(findCachedModel('vgg16', cacheDir), undefined);
   });
 
   test('says the file is unverified when there is nothing to check against', async (t) => {
