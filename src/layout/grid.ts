@@ -260,7 +260,7 @@ export interface GridLayoutResult {
 
 /** Reads a points layout of the atlas, snaps it to a grid, writes the grid layout (kind 'grid'). */
 export async function gridLayout(atlas: Atlas, options: GridLayoutOptions): Promise<GridLayoutResult> {
-  const src = await readLayout(atlas, options.layout);
+  const src = readLayout(atlas, options.layout);
   if (src.manifest.kind !== 'points') {
     throw new AtlasError(
       'INVALID_ARGUMENT',
@@ -284,7 +284,7 @@ export async function gridLayout(atlas: Atlas, options: GridLayoutOptions): Prom
   };
   const method = gridMethod(r.method);
   const xy = new Float32Array(r.xy);
-  await writeLayout(atlas, {
+  writeLayout(atlas, {
     name: options.name,
     kind: 'grid',
     features: src.manifest.features,

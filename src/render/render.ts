@@ -20,7 +20,7 @@ import { renderMosaic, type MosaicResult } from './mosaic.js';
 import { renderPlot, type PlotResult } from './plot.js';
 
 async function readGrid(atlas: Atlas, layout: string): Promise<GridPicture> {
-  const l = await readLayout(atlas, layout);
+  const l = readLayout(atlas, layout);
   if (l.manifest.kind !== 'grid' || !l.manifest.grid) {
     throw new AtlasError(
       'INVALID_ARGUMENT',
@@ -147,7 +147,7 @@ export interface LayoutPlotOptions {
 }
 
 export async function renderLayoutPlot(atlas: Atlas, options: LayoutPlotOptions): Promise<PlotResult> {
-  const l = await readLayout(atlas, options.layout);
+  const l = readLayout(atlas, options.layout);
   const colorBy = options.colorBy ?? 'movie';
   const labels = await stillCategories(atlas, l.ids, colorBy, options.clusters);
   const xy = l.manifest.kind === 'grid' ? flipRows(l.xy) : l.xy;

@@ -44,8 +44,8 @@ test('grid → mosaic, deep zoom and plots through the CLI, on a sample atlas', 
   assert.deepEqual([gr.n, gr.cols, gr.rows, gr.method, gr.emptyCells], [24, 4, 6, 'transport', 0]);
   assert.ok(g.lines.some((l) => l.event === 'progress' && String(l.stage).startsWith('grid')));
   const a = await openAtlas(atlas, { readonly: true });
-  const stored = await readLayout(a, 'g');
-  const pts = await readLayout(a, 'pts');
+  const stored = readLayout(a, 'g');
+  const pts = readLayout(a, 'pts');
   const stillSha = new Map((await a.catalog.stills('ready')).map((s) => [s.id, s.stdSha256!]));
   await a.close();
   assert.equal(stored.manifest.kind, 'grid');
