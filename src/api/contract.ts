@@ -4,9 +4,12 @@
  * (web/src/api.ts) reads them as these types, so the two cannot drift apart unseen.
  * docs/explorer.md lists the routes with their parameters.
  *
- * This module has no imports and holds types and two constants only: the web bundle
+ * This module has no imports and holds types and three constants only: the web bundle
  * imports it (web/tsconfig.json and web/vite.config.ts map `@filmatlas/api` here), so
- * nothing in it may need Node. ESLint refuses any import here.
+ * nothing in it may need Node. ESLint refuses any import here. The value types the
+ * library returns and the API serves as they are (`ColourMatch`, `ColourHit`,
+ * `SharedColour`) are defined here once and imported, as types, by the library
+ * modules that make them: any module may import types from this leaf.
  *
  * Versioning: `API_VERSION` goes up when a response changes in a way an older client
  * would misread (a field removed, renamed or retyped, a route gone); adding a field or
@@ -58,7 +61,7 @@ export interface Still {
   sha256: string;
 }
 
-/** A colour of a palette. */
+/** One palette colour as reported to people and in JSON. */
 export interface PaletteColour {
   hex: string;
   /** Fraction of the (non-letterbox) pixels it stands for; the shares of a palette sum to 1. */
@@ -178,6 +181,7 @@ export interface SharedColour {
   /** …and the colour of the other movie's palette it matches. */
   b: string;
   deltaE: number;
+  /** Share of the palettes this pairing accounts for. */
   share: number;
 }
 
@@ -264,6 +268,7 @@ export interface ColourMatch {
   share: number;
 }
 
+/** A palette's distance from a colour query, with the matched colours. */
 export interface ColourHit {
   /** Earth mover's distance in ΔE units (0 = the same palette). */
   distance: number;

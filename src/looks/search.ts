@@ -6,6 +6,7 @@
  * explorer's colour search). `searchColour` (the CLI's `filmatlas search`) first
  * computes and stores the palettes that are missing, then runs the same query.
  */
+import type { ColourHit, ColourMatch } from '../api/contract.js';
 import type { Atlas } from '../atlas/atlas.js';
 import { movieLabel } from '../catalog/catalog.js';
 import { AtlasError, invalidArgument } from '../errors.js';
@@ -50,22 +51,8 @@ export function parseColourQuery(text: string): QueryColour[] {
   });
 }
 
-export interface ColourMatch {
-  /** The query colour… */
-  query: string;
-  /** …and the palette colour most of it was matched to. */
-  matched: string;
-  deltaE: number;
-  /** Share of the query colour's weight moved to that colour. */
-  share: number;
-}
-
-export interface ColourHit {
-  /** Earth mover's distance in ΔE units (0 = same palette). */
-  distance: number;
-  matches: ColourMatch[];
-  palette: string[];
-}
+/** A hit's distance and matched colours (defined by the API contract, which serves them as they are). */
+export type { ColourHit, ColourMatch };
 
 export type StillColourHit = ColourHit & StillRef;
 export type MovieColourHit = ColourHit & { movie: string; movieId: number; stills: number };

@@ -21,6 +21,7 @@
  * read-only query (see query.ts).
  */
 import { readFileSync } from 'node:fs';
+import type { SharedColour } from '../api/contract.js';
 import type { Atlas } from '../atlas/atlas.js';
 import { movieLabel } from '../catalog/catalog.js';
 import { EMBEDDERS } from '../embed/registry.js';
@@ -232,15 +233,8 @@ export interface SimilarMoviesOptions extends StageOptions {
   threads?: number;
 }
 
-export interface SharedColour {
-  /** A colour of the query movie's palette… */
-  a: string;
-  /** …and the colour of the other movie's palette it matches. */
-  b: string;
-  deltaE: number;
-  /** Share of the palettes this pairing accounts for. */
-  share: number;
-}
+/** A colour two movies' palettes share (defined by the API contract, which serves it as is). */
+export type { SharedColour };
 
 export interface SimilarMovie {
   movie: string;

@@ -132,6 +132,11 @@ function strParam(value: string | null, name: string, max = 200): string | undef
   return value;
 }
 
+/** `k` and `model` of the similar-stills and similar-movies routes. */
+function similarParams(q: URLSearchParams): { k?: number; model?: string } {
+  return { k: intParam(q.get('k'), 'k', 1, MAX_RESULTS), model: strParam(q.get('model'), 'model', 64) };
+}
+
 function etagOf(body: Buffer | string): string {
   return `"${createHash('sha1').update(body).digest('base64url').slice(0, 27)}"`;
 }
@@ -259,23 +264,13 @@ export function createExplorerHandler(
     if (a === 'movies' && b !== undefined && c === undefined) {
       return sendJson(req, res, data.movieDetail(idParam(b, 'movie')));
     }
-    if (a === 'movies' && b !== undefined && c === 'similar' && d === undefined) {
-      const r = await data.similarMovies(idParam(b, 'movie'), {
-        k: intParam(q.get('k'), 'k', 1, MAX_RESULTS),
-        model: strParam(q.get('model'), 'model', 64),
-      });
-      return sendJson(req, res, r);
-    }
+    if (a === 'movies' && b !== undefined && c === 'similar' && d === undefined)
+      return sendJson(req, res, await data.similarMovies(idParam(b, 'movie'), similarParams(q)));
     if (a === 'stills' && b !== undefined && c === undefined) {
       return sendJson(req, res, data.stillDetail(idParam(b, 'still')));
     }
-    if (a === 'stills' && b !== undefined && c === 'similar' && d === undefined) {
-      const r = await data.similarStills(idParam(b, 'still'), {
-        k: intParam(q.get('k'), 'k', 1, MAX_RESULTS),
-        model: strParam(q.get('model'), 'model', 64),
-      });
-      return sendJson(req, res, r);
-    }
+    if (a === 'stills' && b !== undefined && c === 'similar' && d === undefined)
+      return sendJson(req, res, await data.similarStills(idParam(b, 'still'), similarParams(q)));
     if (a === 'stills' && b !== undefined && c === 'image' && d === undefined) {
       const s = data.still(idParam(b, 'still'));
       const etag = `"${s.sha256}"`;
