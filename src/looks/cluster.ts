@@ -87,6 +87,13 @@ export function medoids(
     .map((e) => e.r);
 }
 
+/** Rows of a row-major matrix, gathered (rows.length × dim). */
+function gatherRows(x: Float32Array, dim: number, rows: readonly number[]): Float32Array {
+  const out = new Float32Array(rows.length * dim);
+  rows.forEach((r, i) => out.set(x.subarray(r * dim, (r + 1) * dim), i * dim));
+  return out;
+}
+
 /** One label of a clustering stored without its summary, summarised by `summariseLabels`. */
 export interface LabelSummary {
   label: string;
@@ -379,13 +386,6 @@ export async function clusterStills(atlas: Atlas, options: ClusterOptions): Prom
   writeClusters(atlas, name, vectors.stillIds, labels, result);
   progress('done', 3, 3);
   return result;
-}
-
-/** Rows of a row-major matrix, gathered (rows.length × dim). */
-function gatherRows(x: Float32Array, dim: number, rows: readonly number[]): Float32Array {
-  const out = new Float32Array(rows.length * dim);
-  rows.forEach((r, i) => out.set(x.subarray(r * dim, (r + 1) * dim), i * dim));
-  return out;
 }
 
 /** Writes labels.json + clusters.json for a clustering, swapping the directory in whole. */
