@@ -24,9 +24,10 @@
  * data, halves the products but was measured no faster: the JavaScript scan and
  * the transpose cost what the products saved.)
  */
-import { AtlasError, invalidArgument, throwIfAborted } from '../errors.js';
+import { AtlasError, throwIfAborted } from '../errors.js';
 import { matrixSource, type Matrix, type RowSource, type StageOptions } from '../types.js';
 import { matmul } from './matmul.js';
+import { checkChoice, checkInt, requireInt } from '../validate.js';
 
 export interface KnnResult {
   n: number;
@@ -297,14 +298,11 @@ export class KnnIndex {
     options: KnnIndexOptions = {},
   ) {
     const metric = options.metric ?? 'euclidean';
-    if (!KNN_METRICS.includes(metric))
-      throw invalidArgument('metric', `one of [${KNN_METRICS.join(', ')}]`, metric);
+    checkChoice('metric', metric, KNN_METRICS);
     const blockRows = options.blockRows ?? 1024;
-    if (!Number.isInteger(blockRows) || blockRows < 16 || blockRows > 65536)
-      throw invalidArgument('blockRows', 'an integer 16 … 65,536', blockRows);
+    checkInt('blockRows', blockRows, 16, 65536);
     const threads = options.threads;
-    if (threads !== undefined && (!Number.isInteger(threads) || threads < 1))
-      throw invalidArgument('threads', 'a positive integer', threads);
+    checkInt('threads', threads, 1, Infinity);
     this.metric = metric;
     this.rows = data.rows;
     this.dim = data.dim;
@@ -364,9 +362,8 @@ export class KnnIndex {
         value: String(exclude.length),
       });
     const leavesOut = excludeSelf || (exclude !== undefined && exclude.some((r) => r >= 0 && r < n));
-    const k = opts.k;
+    const k = requireInt('k', opts.k, 1, Infinity);
     const available = leavesOut ? n - 1 : n;
-    if (!Number.isInteger(k) || k < 1) throw invalidArgument('k', 'a positive integer', k);
     if (k > available)
       throw new AtlasError(
         'INVALID_ARGUMENT',
@@ -435,8 +432,11 @@ export class KnnIndex {
     exclude = -1,
   ): Promise<{ indices: Int32Array; distances: Float32Array }> {
     const available = exclude >= 0 && exclude < this.rows ? this.rows - 1 : this.rows;
-    if (!Number.isInteger(k) || k < 1 || k > available)
-      return Promise.reject(invalidArgument('k', `an integer 1 … ${available}`, k));
+    try {
+      requireInt('k', k, 1, available);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (query.length !== this.dim)
       return Promise.reject(
         new AtlasError(
