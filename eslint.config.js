@@ -35,4 +35,32 @@ export default tseslint.config(
       '@typescript-eslint/await-thenable': 'error',
     },
   },
+  {
+    // The API contract is imported by the web bundle: types and constants only, no imports at all.
+    files: ['src/api/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['*'], message: 'src/api/ is the web app’s contract: it imports nothing.' }] },
+      ],
+    },
+  },
+  {
+    // The web app reaches the library only through the API contract (`@filmatlas/api`), never Node code.
+    files: ['web/src/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../../*', 'node:*'],
+              message:
+                'import the API contract as @filmatlas/api; the web bundle must not pull in Node code.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -164,10 +164,13 @@ export {
 export { symmetricEigen, type SymmetricEigen } from './numeric/eigen.js';
 export {
   knn,
+  KnnIndex,
   leadingNeighbours,
   KNN_METRICS,
   type KnnResult,
   type KnnOptions,
+  type KnnIndexOptions,
+  type KnnSearchOptions,
   type KnnMetric,
 } from './numeric/knn.js';
 export { tsne, type TsneOptions } from './layout/tsne.js';
@@ -258,8 +261,11 @@ export {
 export { emd, type EmdResult } from './looks/emd.js';
 export {
   searchColour,
+  searchPalettes,
   parseColourQuery,
   paletteDistance,
+  type PaletteSearchOptions,
+  type PaletteSearchResult,
   type ColourSearchOptions,
   type ColourSearchResult,
 } from './looks/search.js';
@@ -273,8 +279,12 @@ export {
   type SimilarMoviesResult,
 } from './looks/similar.js';
 export { openAnnIndex, DEFAULT_ANN, type AnnIndex, type AnnParams } from './looks/ann.js';
+export { StillNeighbours, type StillNeighboursOptions, type NearStill } from './looks/query.js';
 export {
   clusterStills,
+  medoids,
+  summariseLabels,
+  type LabelSummary,
   CLUSTER_METHODS,
   type ClusterOptions,
   type ClusterResult,
@@ -300,3 +310,6 @@ export {
   type RunningServer,
 } from './server/server.js';
 export { ExplorerData, MAX_RESULTS } from './server/data.js';
+// The explorer's API contract (types only, shared with the web app).
+export { API_VERSION } from './api/contract.js';
+export type * as Api from './api/contract.js';

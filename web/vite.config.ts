@@ -8,6 +8,8 @@ export default defineConfig({
   root: here,
   base: './',
   logLevel: 'warn',
+  // The API contract shared with the server: one module of types and constants, no Node code.
+  resolve: { alias: { '@filmatlas/api': fileURLToPath(new URL('../src/api/contract.ts', import.meta.url)) } },
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
   build: {
     outDir: fileURLToPath(new URL('../dist/web', import.meta.url)),

@@ -14,6 +14,7 @@ import { AtlasError, invalidArgument, throwIfAborted, unknownChoice } from '../e
 import { fitPca, transformPca } from '../numeric/pca.js';
 import { Random } from '../numeric/random.js';
 import type { PaletteColour } from '../imaging/palette-colour.js';
+import { naturalCompare } from '../sources/scan.js';
 import type { StageOptions } from '../types.js';
 import { hdbscan } from './hdbscan.js';
 import { kmeans, pairwiseDistances, silhouette } from './kmeans.js';
@@ -45,6 +46,108 @@ export const CLUSTER_METHODS: Record<ClusterMethod, { description: string }> = {
       'HDBSCAN (mutual reachability over a k-NN graph, MST, excess of mass); finds k itself and leaves noise',
   },
 };
+
+// ---------------------------------------------------------------------------------------------
+// Read-only: medoids and the summaries of a clustering stored as labels only (the explorer's
+// clusters view). `clusterStills` below computes and stores.
+
+/** Members compared when choosing medoids: a larger group is sampled (seeded) down to this many. */
+export const MEDOID_SAMPLE = 400;
+
+/**
+ * The `count` most central rows of a group: the smallest total euclidean distance to
+ * the group's other rows, the medoid first, ties by row number. Over at most
+ * `MEDOID_SAMPLE` rows, drawn with `seed` when the group is larger. `source.gather`
+ * reads the given rows as a rows × dim matrix (PCA-reduced rows for `clusterStills`,
+ * normalised features for a clustering stored without its summary).
+ */
+export function medoids(
+  rows: readonly number[],
+  count: number,
+  source: { readonly dim: number; gather(rows: readonly number[]): Float32Array },
+  seed: number,
+): number[] {
+  const pick =
+    rows.length <= MEDOID_SAMPLE ? [...rows] : new Random(seed).shuffle([...rows]).slice(0, MEDOID_SAMPLE);
+  const dm = pairwiseDistances(
+    source.gather(pick),
+    source.dim,
+    Int32Array.from({ length: pick.length }, (_, i) => i),
+  );
+  const total = pick.map((_, i) => {
+    let s = 0;
+    for (let j = 0; j < pick.length; j++) s += dm[i * pick.length + j];
+    return s;
+  });
+  return pick
+    .map((r, i) => ({ r, t: total[i] }))
+    .sort((a, b) => a.t - b.t || a.r - b.r)
+    .slice(0, count)
+    .map((e) => e.r);
+}
+
+/** Rows of a row-major matrix, gathered (rows.length × dim). */
+function gatherRows(x: Float32Array, dim: number, rows: readonly number[]): Float32Array {
+  const out = new Float32Array(rows.length * dim);
+  rows.forEach((r, i) => out.set(x.subarray(r * dim, (r + 1) * dim), i * dim));
+  return out;
+}
+
+/** One label of a clustering stored without its summary, summarised by `summariseLabels`. */
+export interface LabelSummary {
+  label: string;
+  /** Stills with this label (of those `movieOf` knows). */
+  size: number;
+  /** Movies with stills here, most stills first (at most `count`). */
+  movies: { movieId: number; stills: number }[];
+  /** The most central stills (`medoids` over the vectors' rows), or the first stills without vectors. */
+  medoids: number[];
+}
+
+/**
+ * Summaries of a clustering known only by its labels (`labels.json` or `ids.u32` +
+ * `labels.u32` written by another tool, with no `clusters.json`): per label, in
+ * natural order, its size, the movies it spans and `count` medoid stills in the space
+ * of `vectors` (normalised features). Stills `movieOf` does not know are left out.
+ * Read-only.
+ */
+export function summariseLabels(
+  byStill: ReadonlyMap<number, string>,
+  options: {
+    movieOf: (stillId: number) => number | undefined;
+    vectors?: LookVectors;
+    count: number;
+    seed?: number;
+  },
+): LabelSummary[] {
+  const groups = new Map<string, number[]>();
+  for (const [id, label] of byStill) {
+    if (options.movieOf(id) === undefined) continue;
+    let g = groups.get(label);
+    if (!g) groups.set(label, (g = []));
+    g.push(id);
+  }
+  const v = options.vectors;
+  return [...groups.entries()]
+    .sort((a, b) => naturalCompare(a[0], b[0]))
+    .map(([label, ids]) => {
+      const movieCounts = new Map<number, number>();
+      for (const id of ids) {
+        const m = options.movieOf(id)!;
+        movieCounts.set(m, (movieCounts.get(m) ?? 0) + 1);
+      }
+      const movies = [...movieCounts.entries()]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, options.count)
+        .map(([movieId, stills]) => ({ movieId, stills }));
+      const rows = v ? ids.map((id) => v.rowOf(id)).filter((r): r is number => r !== undefined) : [];
+      const central =
+        v && rows.length
+          ? medoids(rows, options.count, v, options.seed ?? 0).map((r) => v.stillIds[r])
+          : ids.slice(0, options.count);
+      return { label, size: ids.length, movies, medoids: central };
+    });
+}
 
 export interface ClusterOptions extends StageOptions {
   features: string;
@@ -185,25 +288,11 @@ export async function clusterStills(atlas: Atlas, options: ClusterOptions): Prom
     options.palettes === false ? undefined : (await computePalettes(atlas, { signal: options.signal })).set;
   const members: number[][] = Array.from({ length: k }, () => []);
   for (let i = 0; i < n; i++) if (labels[i] >= 0) members[labels[i]].push(i);
+  const reduced = { dim: components, gather: (pick: readonly number[]) => gatherRows(x, components, pick) };
   const clusters: ClusterSummary[] = members.map((rows, c) => {
-    const pick = rows.length <= 400 ? rows : new Random(seed + c).shuffle([...rows]).slice(0, 400);
-    const sub = new Float32Array(pick.length * components);
-    pick.forEach((r, i) => sub.set(x.subarray(r * components, (r + 1) * components), i * components));
-    const dm = pairwiseDistances(
-      sub,
-      components,
-      Int32Array.from({ length: pick.length }, (_, i) => i),
+    const central = medoids(rows, medoidCount, reduced, seed + c).map((r) =>
+      stillRef(index, vectors.stillIds[r]),
     );
-    const total = pick.map((_, i) => {
-      let s = 0;
-      for (let j = 0; j < pick.length; j++) s += dm[i * pick.length + j];
-      return s;
-    });
-    const central = pick
-      .map((r, i) => ({ r, t: total[i] }))
-      .sort((a, b) => a.t - b.t || a.r - b.r)
-      .slice(0, medoidCount)
-      .map((e) => stillRef(index, vectors.stillIds[e.r]));
     const counts = new Map<string, number>();
     for (const r of rows) {
       const ref = stillRef(index, vectors.stillIds[r]);

@@ -2,10 +2,11 @@
  * Similar stills and similar movies.
  *
  * Stills: cosine similarity of normalised feature rows (see vectors.ts). Exact k-NN
- * streams the feature matrix through blocked products on ONNX Runtime
- * (numeric/knn.ts); for collections over `EXACT_LIMIT` stills (or `method: 'approx'`)
- * an HNSW index (ann.ts) answers instead. A still given as an image file is
- * standardised and embedded on the fly with the embedder that made the features.
+ * is `StillNeighbours` (query.ts: blocked products on ONNX Runtime, the same search
+ * the explorer answers with); for collections over `EXACT_LIMIT` stills (or
+ * `method: 'approx'`) an HNSW index (ann.ts, built and stored on first use) answers
+ * instead. A still given as an image file is standardised and embedded on the fly
+ * with the embedder that made the features.
  *
  * Movies: set-to-set similarity of their stills, the symmetric mean best-match
  * (Chamfer) similarity: for each still of A its most similar still of B, averaged,
@@ -13,20 +14,26 @@
  * make two movies alike, and a movie's mean vector (which blurs a varied movie
  * into grey) is never used. Reasons: the best-matching still pairs and the palette
  * colours the two movies share.
+ *
+ * Both only read the atlas, except where they are asked to make what is missing:
+ * the HNSW index (`method: 'approx'`) and the palettes (`palettes: true`, the CLI's
+ * default). Given a stored palette set (or `palettes: false`) `similarMovies` is a
+ * read-only query (see query.ts).
  */
 import { readFileSync } from 'node:fs';
+import type { SharedColour } from '../api/contract.js';
 import type { Atlas } from '../atlas/atlas.js';
 import { movieLabel } from '../catalog/catalog.js';
 import { EMBEDDERS } from '../embed/registry.js';
 import { AtlasError, describeError, invalidArgument, throwIfAborted, unknownChoice } from '../errors.js';
 import { deltaE, describeLab } from '../imaging/palette-colour.js';
 import { standardiseImage } from '../imaging/standardise.js';
-import { knn } from '../numeric/knn.js';
 import { matmul } from '../numeric/matmul.js';
-import { matrixSource, type StageOptions } from '../types.js';
+import type { StageOptions } from '../types.js';
 import { openAnnIndex } from './ann.js';
 import { emd } from './emd.js';
-import { computePalettes, type PackedPalette } from './palette.js';
+import { computePalettes, type PackedPalette, type PaletteSet } from './palette.js';
+import { StillNeighbours, type NearStill } from './query.js';
 import {
   DEFAULT_NORMALIZATION,
   findMovie,
@@ -124,31 +131,6 @@ function checkK(k: number, name = '--k'): void {
   if (!Number.isInteger(k) || k < 1 || k > 1000) throw invalidArgument(name, 'an integer 1–1000', k);
 }
 
-/** Exact or approximate k-NN of query rows against the vectors (cosine). */
-export async function nearestRows(
-  atlas: Atlas,
-  vectors: LookVectors,
-  queries: Float32Array,
-  m: number,
-  k: number,
-  method: 'exact' | 'approx',
-  options: StageOptions & { threads?: number } = {},
-): Promise<{ indices: Int32Array; distances: Float32Array; k: number }> {
-  const kk = Math.min(k, vectors.rows);
-  if (method === 'approx') {
-    const index = await openAnnIndex(atlas, vectors, options);
-    return { ...index.search(queries, m, kk), k: kk };
-  }
-  const r = await knn(vectors, {
-    k: kk,
-    metric: 'cosine',
-    queries: matrixSource({ data: queries, rows: m, cols: vectors.dim }),
-    threads: options.threads,
-    signal: options.signal,
-  });
-  return { indices: r.indices, distances: r.distances, k: r.k };
-}
-
 export async function similarStills(
   atlas: Atlas,
   options: SimilarStillsOptions,
@@ -163,13 +145,13 @@ export async function similarStills(
     });
   }
   const normalize = options.normalize ?? DEFAULT_NORMALIZATION;
-  const vectors = LookVectors.open(atlas, options.features, normalize);
+  const exact = StillNeighbours.open(atlas, options.features, { normalize, threads: options.threads });
+  const vectors = exact.vectors;
   const index = await stillIndex(atlas);
   const method: 'exact' | 'approx' =
     requested === 'auto' ? (vectors.rows > EXACT_LIMIT ? 'approx' : 'exact') : requested;
-  let q: Float32Array;
-  let self = -1;
   const query: SimilarStillsResult['query'] = {};
+  let near: NearStill[];
   if (options.still !== undefined) {
     const row = vectors.rowOf(options.still);
     if (row === undefined) {
@@ -187,22 +169,45 @@ export async function similarStills(
         },
       );
     }
-    self = row;
-    q = vectors.gather([row]);
     query.stillId = options.still;
     query.movie = stillRef(index, options.still).movie;
+    near =
+      method === 'exact'
+        ? await exact.ofStill(options.still, k)
+        : await approxNearest(atlas, vectors, vectors.gather([row]), k, row, options);
   } else {
-    q = await embedFile(vectors, options.file!, options.weights);
+    const q = await embedFile(vectors, options.file!, options.weights);
     query.file = options.file;
+    near =
+      method === 'exact'
+        ? (await exact.ofVectors(q, 1, k, { signal: options.signal }))[0]
+        : await approxNearest(atlas, vectors, q, k, -1, options);
   }
-  const r = await nearestRows(atlas, vectors, q, 1, k + (self >= 0 ? 1 : 0), method, options);
-  const neighbours: SimilarStill[] = [];
-  for (let j = 0; j < r.k && neighbours.length < k; j++) {
+  const neighbours = near.map((n) => ({
+    ...stillRef(index, n.stillId),
+    similarity: round(1 - n.distance, 4),
+  }));
+  return { features: options.features, normalize, method, query, searched: vectors.rows, neighbours };
+}
+
+/** The k nearest stills of one query vector by the HNSW index (built and stored when missing), `self` left out. */
+async function approxNearest(
+  atlas: Atlas,
+  vectors: LookVectors,
+  q: Float32Array,
+  k: number,
+  self: number,
+  options: StageOptions,
+): Promise<NearStill[]> {
+  const index = await openAnnIndex(atlas, vectors, options);
+  const r = index.search(q, 1, Math.min(k + (self >= 0 ? 1 : 0), vectors.rows));
+  const out: NearStill[] = [];
+  for (let j = 0; j < r.indices.length && out.length < k; j++) {
     const row = r.indices[j];
     if (row < 0 || row === self) continue;
-    neighbours.push({ ...stillRef(index, vectors.stillIds[row]), similarity: round(1 - r.distances[j], 4) });
+    out.push({ stillId: vectors.stillIds[row], row, distance: r.distances[j] });
   }
-  return { features: options.features, normalize, method, query, searched: vectors.rows, neighbours };
+  return out;
 }
 
 const round = (v: number, d: number): number => Math.round(v * 10 ** d) / 10 ** d;
@@ -219,20 +224,17 @@ export interface SimilarMoviesOptions extends StageOptions {
   normalize?: Normalization;
   /** Best-matching still pairs to give as reasons. Default 3; 0–20. */
   pairs?: number;
-  /** Also compare palettes (computes and stores them on first use). Default true. */
-  palettes?: boolean;
+  /**
+   * Shared colours as reasons: true (default) computes and stores the missing palettes
+   * first (`computePalettes`); a stored palette set is used as it is (read-only, as the
+   * explorer does); false leaves them out.
+   */
+  palettes?: boolean | PaletteSet;
   threads?: number;
 }
 
-export interface SharedColour {
-  /** A colour of the query movie's palette… */
-  a: string;
-  /** …and the colour of the other movie's palette it matches. */
-  b: string;
-  deltaE: number;
-  /** Share of the palettes this pairing accounts for. */
-  share: number;
-}
+/** A colour two movies' palettes share (defined by the API contract, which serves it as is). */
+export type { SharedColour };
 
 export interface SimilarMovie {
   movie: string;
@@ -392,7 +394,11 @@ export async function similarMovies(
     options.onProgress?.({ stage, done: s + c, total: vectors.rows });
   }
   const palettes =
-    options.palettes === false ? undefined : (await computePalettes(atlas, { signal: options.signal })).set;
+    options.palettes === false
+      ? undefined
+      : options.palettes === undefined || options.palettes === true
+        ? (await computePalettes(atlas, { signal: options.signal })).set
+        : options.palettes;
   const targetPalette = palettes?.movies.get(target.id);
   const scored = movieIds.map((id, mv) => {
     let f = 0;

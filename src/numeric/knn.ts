@@ -15,14 +15,19 @@
  *
  * It is exact, and O(n²·d): at n = 132,617, d = 50 it takes minutes on this
  * project's shared 2-core machine (figures in docs/reduce.md). t-SNE and UMAP
- * build their neighbour graphs with it; `looks` uses it for similar stills.
+ * build their neighbour graphs with it (`knn`). `KnnIndex` is the same search over
+ * data prepared once and queried many times: batches of query rows (`search`), or
+ * single queries that are answered together when they arrive together (`nearest`:
+ * the explorer's concurrent similar-stills requests share one pass over the data);
+ * `looks` (query.ts) answers similar stills with it, for the CLI and the explorer.
  * (Computing each product block once and scanning it both ways, for queries =
  * data, halves the products but was measured no faster: the JavaScript scan and
  * the transpose cost what the products saved.)
  */
-import { AtlasError, invalidArgument, throwIfAborted } from '../errors.js';
+import { AtlasError, throwIfAborted } from '../errors.js';
 import { matrixSource, type Matrix, type RowSource, type StageOptions } from '../types.js';
 import { matmul } from './matmul.js';
+import { checkChoice, checkInt, requireInt } from '../validate.js';
 
 export interface KnnResult {
   n: number;
@@ -47,6 +52,12 @@ export interface KnnOptions extends StageOptions {
   threads?: number;
   /** Rows per query block and per data block, 16 … 65,536. Default 1,024 (a 4 MB product block, which MLAS fills faster per pair than larger ones). */
   blockRows?: number;
+  /**
+   * Cosine only: the rows (data and queries) are of unit length (or zero) already, as
+   * looks' normalised vectors are, so they are used as they are instead of being
+   * normalised again (a copy per block). Default false.
+   */
+  unitRows?: boolean;
 }
 
 /**
@@ -85,7 +96,14 @@ function checkFinite(what: string, rows: Float32Array, start: number, count: num
   }
 }
 
-function readBlock(src: RowSource, what: string, start: number, count: number, metric: KnnMetric): Block {
+function readBlock(
+  src: RowSource,
+  what: string,
+  start: number,
+  count: number,
+  metric: KnnMetric,
+  unitRows = false,
+): Block {
   const dim = src.dim;
   const raw = src.readRows(start, count);
   if (raw.length < count * dim)
@@ -99,7 +117,9 @@ function readBlock(src: RowSource, what: string, start: number, count: number, m
   checkFinite(what, raw, start, count, dim);
   const norms = new Float64Array(count);
   let rows = raw;
-  if (metric === 'cosine') {
+  if (metric === 'cosine' && unitRows) {
+    norms.fill(1); // used as they are (zero rows included: distance 1 from everything)
+  } else if (metric === 'cosine') {
     rows = new Float32Array(count * dim);
     for (let r = 0; r < count; r++) {
       let s = 0;
@@ -172,11 +192,10 @@ function scanBlock(
   dots: Float32Array,
   qb: Block,
   xb: Block,
-  q0: number,
   d0: number,
   k: number,
   dim: number,
-  excludeSelf: boolean,
+  skip: Int32Array | null,
   cosine: boolean,
   bestScore: Float64Array,
   bestIndex: Int32Array,
@@ -192,7 +211,7 @@ function scanBlock(
     const row = i * dc;
     const qo = i * dim;
     const qn = cosine ? 1 : qnorms[i];
-    const selfIndex = excludeSelf ? q0 + i - d0 : -1;
+    const selfIndex = skip ? skip[i] - d0 : -1;
     let worst = bestScore[base];
     for (let j = 0; j < dc; j++) {
       // The float32 product is a filter only (‖q‖²+‖x‖²−2q·x cancels badly for near
@@ -219,94 +238,265 @@ function scanBlock(
   }
 }
 
+export interface KnnIndexOptions {
+  /** Default 'euclidean'. Cosine treats an all-zero row as at distance 1 from everything. */
+  metric?: KnnMetric;
+  /** See `KnnOptions.unitRows`. */
+  unitRows?: boolean;
+  /** ONNX Runtime threads for the products. Default: all cores. */
+  threads?: number;
+  /** Rows per query block and per data block, 16 … 65,536. Default 1,024. */
+  blockRows?: number;
+  /**
+   * Keep the prepared data blocks (checked, normalised for cosine) in memory between
+   * searches. Default: when the data fits in 512 MB; otherwise blocks are read again
+   * for each block of queries.
+   */
+  resident?: boolean;
+}
+
+export interface KnnSearchOptions extends StageOptions {
+  /** Neighbours per query, an integer 1 … (data rows, minus one where a row is left out). */
+  k: number;
+  /** The query rows; without them, the data rows themselves. */
+  queries?: RowSource;
+  /** When the queries are the data: drop each row from its own list. Default false. */
+  excludeSelf?: boolean;
+  /** Per query row, a data row to leave out of its list (−1: none). */
+  exclude?: Int32Array;
+}
+
+/** The most single queries `KnnIndex.nearest` answers with one product per data block. */
+const BATCH = 64;
+
+interface Waiting {
+  query: Float32Array;
+  k: number;
+  exclude: number;
+  resolve: (r: { indices: Int32Array; distances: Float32Array }) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * Exact k nearest neighbours over one set of data rows, prepared once (each block
+ * checked for non-finite values and, for cosine, normalised when first read) and
+ * searched many times. `knn` is one search over a fresh index.
+ */
+export class KnnIndex {
+  readonly rows: number;
+  readonly dim: number;
+  readonly metric: KnnMetric;
+  private readonly blockRows: number;
+  private readonly threads: number | undefined;
+  private readonly unitRows: boolean;
+  private readonly cache: Map<number, Block> | undefined;
+  private waiting: Waiting[] = [];
+  private draining = false;
+
+  constructor(
+    readonly data: RowSource,
+    options: KnnIndexOptions = {},
+  ) {
+    const metric = options.metric ?? 'euclidean';
+    checkChoice('metric', metric, KNN_METRICS);
+    const blockRows = options.blockRows ?? 1024;
+    checkInt('blockRows', blockRows, 16, 65536);
+    const threads = options.threads;
+    checkInt('threads', threads, 1, Infinity);
+    this.metric = metric;
+    this.rows = data.rows;
+    this.dim = data.dim;
+    this.blockRows = blockRows;
+    this.threads = threads;
+    this.unitRows = metric === 'cosine' && options.unitRows === true;
+    const resident = options.resident ?? data.rows * data.dim * 4 <= CACHE_BYTES;
+    this.cache = resident ? new Map() : undefined;
+  }
+
+  private read(src: RowSource, what: string, start: number, count: number): Block {
+    return readBlock(src, what, start, count, this.metric, this.unitRows);
+  }
+
+  private dataBlock(start: number): Block {
+    const hit = this.cache?.get(start);
+    if (hit) return hit;
+    const b = this.read(this.data, 'data', start, Math.min(this.blockRows, this.rows - start));
+    this.cache?.set(start, b);
+    return b;
+  }
+
+  /** Data row `r` as the search sees it (normalised for cosine), a copy. */
+  preparedRow(r: number): Float32Array {
+    if (!Number.isInteger(r) || r < 0 || r >= this.rows)
+      throw new RangeError(`row ${r} outside 0…${this.rows}`);
+    const start = r - (r % this.blockRows);
+    const b = this.cache ? this.dataBlock(start) : this.read(this.data, 'data', r, 1);
+    const o = (r - b.start) * this.dim;
+    return b.rows.slice(o, o + this.dim);
+  }
+
+  /**
+   * The k nearest data rows of every query row (of every data row when `queries` is
+   * not given). Throws an INVALID_ARGUMENT AtlasError for a bad k, mismatched
+   * dimensions or a non-finite value (naming its row and column), ABORTED when the
+   * signal fires (checked between blocks).
+   */
+  async search(opts: KnnSearchOptions): Promise<KnnResult> {
+    const self = opts.queries === undefined;
+    const queries = opts.queries ?? this.data;
+    const excludeSelf = self && opts.excludeSelf === true;
+    const n = this.rows;
+    const dim = this.dim;
+    if (queries.dim !== dim)
+      throw new AtlasError(
+        'INVALID_ARGUMENT',
+        `queries have ${queries.dim} columns but the data has ${dim}`,
+        {
+          value: String(queries.dim),
+        },
+      );
+    const m = queries.rows;
+    const exclude = opts.exclude;
+    if (exclude !== undefined && exclude.length !== m)
+      throw new AtlasError('INVALID_ARGUMENT', `${exclude.length} rows to leave out given for ${m} queries`, {
+        value: String(exclude.length),
+      });
+    const leavesOut = excludeSelf || (exclude !== undefined && exclude.some((r) => r >= 0 && r < n));
+    const k = requireInt('k', opts.k, 1, Infinity);
+    const available = leavesOut ? n - 1 : n;
+    if (k > available)
+      throw new AtlasError(
+        'INVALID_ARGUMENT',
+        `k = ${k} neighbours asked for but only ${available} data rows are available${excludeSelf ? ' (each row excluding itself)' : leavesOut ? ' (leaving one out)' : ''}`,
+        { value: String(k), suggestion: `use k ≤ ${available}` },
+      );
+
+    const blockRows = this.blockRows;
+    const cosine = this.metric === 'cosine';
+    const indices = new Int32Array(m * k);
+    const distances = new Float32Array(m * k);
+    const total = m;
+    opts.onProgress?.({ stage: 'knn', done: 0, total });
+    const matmulOptions = this.threads === undefined ? {} : { threads: this.threads };
+
+    // Per query: the k best so far as a max-heap on (score, index), sorted at the end.
+    const bestScore = new Float64Array(Math.min(blockRows, m) * k);
+    const bestIndex = new Int32Array(Math.min(blockRows, m) * k);
+    const skip = excludeSelf || exclude !== undefined ? new Int32Array(Math.min(blockRows, m)) : null;
+
+    for (let q0 = 0; q0 < m; q0 += blockRows) {
+      throwIfAborted(opts.signal);
+      const qb = self ? this.dataBlock(q0) : this.read(queries, 'query', q0, Math.min(blockRows, m - q0));
+      const qc = qb.count;
+      bestScore.fill(Infinity, 0, qc * k);
+      bestIndex.fill(0x7fffffff, 0, qc * k);
+      if (skip) for (let i = 0; i < qc; i++) skip[i] = excludeSelf ? q0 + i : exclude![q0 + i];
+      let db = this.dataBlock(0);
+      let pending = matmul('nt', qb.rows, qc, dim, db.rows, db.count, matmulOptions);
+      for (let d0 = 0; d0 < n; d0 += blockRows) {
+        const dots = await pending;
+        const current = db;
+        // Start the next product while this block is scanned in JavaScript.
+        if (d0 + blockRows < n) {
+          db = this.dataBlock(d0 + blockRows);
+          pending = matmul('nt', qb.rows, qc, dim, db.rows, db.count, matmulOptions);
+        }
+        scanBlock(dots, qb, current, d0, k, dim, skip, cosine, bestScore, bestIndex);
+      }
+      for (let i = 0; i < qc; i++) {
+        const o = (q0 + i) * k;
+        sortHeap(bestScore, bestIndex, i * k, k);
+        for (let t = 0; t < k; t++) {
+          const s = bestScore[i * k + t];
+          indices[o + t] = bestIndex[i * k + t];
+          distances[o + t] = cosine ? Math.min(2, Math.max(0, s / 2)) : Math.sqrt(s);
+        }
+      }
+      opts.onProgress?.({ stage: 'knn', done: Math.min(m, q0 + blockRows), total });
+      // Let timers and signal handlers run between query blocks.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    throwIfAborted(opts.signal);
+    return { n: m, k, indices, distances };
+  }
+
+  /**
+   * The k nearest data rows of one query vector (prepared as the data is: unit length
+   * for `unitRows`), leaving data row `exclude` out (−1: none), nearest first. Queries
+   * made in the same turn of the event loop are answered together, up to 64 by one
+   * product per data block, so concurrent callers share a pass over the data.
+   */
+  nearest(
+    query: Float32Array,
+    k: number,
+    exclude = -1,
+  ): Promise<{ indices: Int32Array; distances: Float32Array }> {
+    const available = exclude >= 0 && exclude < this.rows ? this.rows - 1 : this.rows;
+    try {
+      requireInt('k', k, 1, available);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (query.length !== this.dim)
+      return Promise.reject(
+        new AtlasError(
+          'INVALID_ARGUMENT',
+          `the query has ${query.length} values but the data has ${this.dim} columns`,
+          {
+            value: String(query.length),
+          },
+        ),
+      );
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ query, k, exclude, resolve, reject });
+      if (!this.draining) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    // Let the queries of this turn of the event loop join the batch.
+    await new Promise((r) => setImmediate(r));
+    while (this.waiting.length) {
+      const batch = this.waiting.splice(0, BATCH);
+      // One search per group: a query that leaves no row out may ask for every row.
+      const groups = [batch.filter((b) => b.exclude >= 0), batch.filter((b) => b.exclude < 0)];
+      for (const group of groups) {
+        if (group.length === 0) continue;
+        try {
+          const m = group.length;
+          const k = Math.max(...group.map((b) => b.k));
+          const queries = new Float32Array(m * this.dim);
+          group.forEach((b, i) => queries.set(b.query, i * this.dim));
+          const r = await this.search({
+            k,
+            queries: matrixSource({ data: queries, rows: m, cols: this.dim }),
+            exclude: Int32Array.from(group, (b) => b.exclude),
+          });
+          // Each list is the exact top k by (distance, index), so a shorter one is its prefix.
+          group.forEach((b, i) =>
+            b.resolve({
+              indices: r.indices.slice(i * k, i * k + b.k),
+              distances: r.distances.slice(i * k, i * k + b.k),
+            }),
+          );
+        } catch (err) {
+          group.forEach((b) => b.reject(err));
+        }
+      }
+    }
+    this.draining = false;
+  }
+}
+
 /**
  * The k nearest data rows of every query row (of every data row when `queries` is
- * not given). Throws an INVALID_ARGUMENT AtlasError for a bad k, mismatched
- * dimensions or a non-finite value (naming its row and column), ABORTED when the
- * signal fires (checked between blocks).
+ * not given): one search over a fresh `KnnIndex`. Throws an INVALID_ARGUMENT
+ * AtlasError for a bad k, mismatched dimensions or a non-finite value (naming its
+ * row and column), ABORTED when the signal fires (checked between blocks).
  */
 export async function knn(data: RowSource, opts: KnnOptions & { queries?: RowSource }): Promise<KnnResult> {
-  const metric = opts.metric ?? 'euclidean';
-  if (!KNN_METRICS.includes(metric))
-    throw invalidArgument('metric', `one of [${KNN_METRICS.join(', ')}]`, metric);
-  const self = opts.queries === undefined;
-  const queries = opts.queries ?? data;
-  const excludeSelf = self && opts.excludeSelf === true;
-  const n = data.rows;
-  const dim = data.dim;
-  if (queries.dim !== dim)
-    throw new AtlasError('INVALID_ARGUMENT', `queries have ${queries.dim} columns but the data has ${dim}`, {
-      value: String(queries.dim),
-    });
-  const k = opts.k;
-  const available = excludeSelf ? n - 1 : n;
-  if (!Number.isInteger(k) || k < 1) throw invalidArgument('k', 'a positive integer', k);
-  if (k > available)
-    throw new AtlasError(
-      'INVALID_ARGUMENT',
-      `k = ${k} neighbours asked for but only ${available} data rows are available${excludeSelf ? ' (each row excluding itself)' : ''}`,
-      { value: String(k), suggestion: `use k ≤ ${available}` },
-    );
-  const blockRows = opts.blockRows ?? 1024;
-  if (!Number.isInteger(blockRows) || blockRows < 16 || blockRows > 65536)
-    throw invalidArgument('blockRows', 'an integer 16 … 65,536', blockRows);
-  const threads = opts.threads;
-  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1))
-    throw invalidArgument('threads', 'a positive integer', threads);
-
-  const cosine = metric === 'cosine';
-  const m = queries.rows;
-  const indices = new Int32Array(m * k);
-  const distances = new Float32Array(m * k);
-  const cache = n * dim * 4 <= CACHE_BYTES ? new Map<number, Block>() : undefined;
-  const dataBlock = (start: number): Block => {
-    const hit = cache?.get(start);
-    if (hit) return hit;
-    const b = readBlock(data, 'data', start, Math.min(blockRows, n - start), metric);
-    cache?.set(start, b);
-    return b;
-  };
-  const total = m;
-  opts.onProgress?.({ stage: 'knn', done: 0, total });
-  const matmulOptions = threads === undefined ? {} : { threads };
-
-  // Per query: the k best so far as a max-heap on (score, index), sorted at the end.
-  const bestScore = new Float64Array(blockRows * k);
-  const bestIndex = new Int32Array(blockRows * k);
-
-  for (let q0 = 0; q0 < m; q0 += blockRows) {
-    throwIfAborted(opts.signal);
-    const qb = self ? dataBlock(q0) : readBlock(queries, 'query', q0, Math.min(blockRows, m - q0), metric);
-    const qc = qb.count;
-    bestScore.fill(Infinity, 0, qc * k);
-    bestIndex.fill(0x7fffffff, 0, qc * k);
-    let db = dataBlock(0);
-    let pending = matmul('nt', qb.rows, qc, dim, db.rows, db.count, matmulOptions);
-    for (let d0 = 0; d0 < n; d0 += blockRows) {
-      const dots = await pending;
-      const current = db;
-      // Start the next product while this block is scanned in JavaScript.
-      if (d0 + blockRows < n) {
-        db = dataBlock(d0 + blockRows);
-        pending = matmul('nt', qb.rows, qc, dim, db.rows, db.count, matmulOptions);
-      }
-      scanBlock(dots, qb, current, q0, d0, k, dim, excludeSelf, cosine, bestScore, bestIndex);
-    }
-    for (let i = 0; i < qc; i++) {
-      const o = (q0 + i) * k;
-      sortHeap(bestScore, bestIndex, i * k, k);
-      for (let t = 0; t < k; t++) {
-        const s = bestScore[i * k + t];
-        indices[o + t] = bestIndex[i * k + t];
-        distances[o + t] = cosine ? Math.min(2, Math.max(0, s / 2)) : Math.sqrt(s);
-      }
-    }
-    opts.onProgress?.({ stage: 'knn', done: Math.min(m, q0 + blockRows), total });
-    // Let timers and signal handlers run between query blocks.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
-  throwIfAborted(opts.signal);
-  return { n: m, k, indices, distances };
+  return new KnnIndex(data, opts).search(opts);
 }
 
 /** The first k of each row of a precomputed k-NN (which must cover n rows and ≥ k neighbours). */

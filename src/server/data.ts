@@ -1,84 +1,56 @@
 /**
- * What the explorer shows, read once from an atlas and kept in memory: movies,
- * ready stills, layouts, feature sets for neighbour queries, clusterings and
- * deep-zoom pyramids. Every query here is a plain library call (the HTTP layer in
- * `http.ts` only parses requests and writes responses), and every result count is
- * bounded by the caller's limit and by `MAX_RESULTS`.
+ * What the explorer shows, read once from an atlas and kept in memory (movies, ready
+ * stills, layouts, stored palettes), and its queries. Every query is a library call —
+ * similar stills: looks' `StillNeighbours` (query.ts), the search `filmatlas similar
+ * still` runs; similar movies: looks' `similarMovies` over the stored palettes; colour
+ * search: looks' `searchPalettes`; clusters: `readClusters`, or `summariseLabels` with
+ * its `medoids` for labels stored without a summary; compare: looks' `compareMovies`;
+ * atlas files: `AtlasPaths` (deep-zoom descriptor and tiles) — and this module only
+ * shapes the results as the API contract (src/api/contract.ts) says. None of them
+ * writes to the atlas. The HTTP layer (`server.ts`) parses requests and writes
+ * responses; every result count is bounded by the caller's limit and by `MAX_RESULTS`.
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import {
+  API_VERSION,
+  MAX_RESULTS,
+  NO_CLUSTER,
+  type AtlasSummary,
+  type ClusterList,
+  type ColourSearch,
+  type Comparison,
+  type DeepZoom,
+  type LayoutDetail,
+  type Movie,
+  type MovieDetail,
+  type MovieList,
+  type PaletteColour,
+  type SimilarMovies,
+  type SimilarStills,
+  type Still,
+  type StillDetail,
+} from '../api/contract.js';
 import type { Atlas } from '../atlas/atlas.js';
+import { deepZoomFile, deepZoomTiles, isArtefactName } from '../atlas/paths.js';
 import { movieLabel, type MovieRow, type StillRow } from '../catalog/catalog.js';
 import { FeatureReader } from '../embed/features.js';
 import { AtlasError } from '../errors.js';
-import type { PaletteColour } from '../imaging/palette-colour.js';
+import { STILL_HEIGHT, STILL_WIDTH } from '../atlas/stills.js';
+import { bounds2d } from '../layout/quality.js';
 import { listLayouts, readLayout, type LayoutManifest, type StoredLayout } from '../atlas/layouts.js';
 import { listClusterings, readClusterLabels, readClusterSummary } from '../atlas/clusters.js';
 import { readPaletteSet, stillPaletteOf, type PaletteSet } from '../atlas/palettes.js';
+import { summariseLabels } from '../looks/cluster.js';
 import { describePalette } from '../looks/palette.js';
-import { paletteDistance, parseColourQuery } from '../looks/search.js';
+import { StillNeighbours } from '../looks/query.js';
+import { parseColourQuery, searchPalettes } from '../looks/search.js';
 import { compareMovies } from '../looks/sequence.js';
 import { similarMovies as looksSimilarMovies } from '../looks/similar.js';
-import { DEFAULT_NORMALIZATION, LookVectors } from '../looks/vectors.js';
-import { matmul } from '../numeric/matmul.js';
+import { DEFAULT_NORMALIZATION } from '../looks/vectors.js';
+import { naturalCompare } from '../sources/scan.js';
 
-/** The most results any list query returns, whatever limit is asked for. */
-export const MAX_RESULTS = 500;
-
-export interface MovieInfo {
-  id: number;
-  slug: string;
-  title: string;
-  year: number | null;
-  label: string;
-  director: string | null;
-  cinematographer: string | null;
-  productionDesign: string | null;
-  costumeDesign: string | null;
-  sourceUrl: string | null;
-  attributes: Record<string, string>;
-  stills: number;
-  /** The first still in film order (the movie's poster on lists), or null. */
-  cover: number | null;
-}
-
-export interface StillInfo {
-  id: number;
-  movieId: number;
-  ordinal: number;
-  /** The file name the still came from (never the full path on the server's disk). */
-  file: string;
-  width: number | null;
-  height: number | null;
-  /** Content hash of the standardised image (its ETag). */
-  sha256: string;
-}
-
-export interface Neighbour {
-  id: number;
-  movieId: number;
-  distance: number;
-}
-
-export interface SimilarMovie {
-  movie: MovieInfo;
-  /** Symmetric mean best-match cosine similarity of the two movies' stills (looks' similar movies). */
-  similarity: number;
-  /** Why they match, in words. */
-  reasons: string[];
-  /** The best-matching still pairs (query movie's still, other movie's still). */
-  pairs: { a: number; b: number; similarity: number }[];
-  /** Palette colours both movies share (when palettes are computed). */
-  sharedColours: { a: string; b: string; deltaE: number; share: number }[];
-}
-
-export interface DeepZoomInfo {
-  layout: string;
-  /** URL of the .dzi descriptor under the API. */
-  dzi: string;
-  width: number;
-  height: number;
-}
+export { MAX_RESULTS };
 
 export interface MovieQuery {
   q?: string;
@@ -90,87 +62,63 @@ export interface MovieQuery {
   offset?: number;
 }
 
-/** A feature set held in memory, rows L2-normalised, for exact cosine neighbours. */
-interface FeatureIndex {
-  model: string;
-  dim: number;
-  ids: Uint32Array;
-  rowOf: Map<number, number>;
-  data: Float32Array;
-}
-
-interface NearestQueue {
-  waiting: {
-    row: number;
-    k: number;
-    resolve: (v: { index: number; score: number }[]) => void;
-    reject: (e: unknown) => void;
-  }[];
-  running: boolean;
-}
-
-function mergeTop(
-  a: { index: number; score: number }[],
-  b: { index: number; score: number }[],
-  k: number,
-): { index: number; score: number }[] {
-  return [...a, ...b].sort((x, y) => y.score - x.score || x.index - y.index).slice(0, k);
-}
-
-/** The k largest of scores (skipping one index), best first. */
-function topK(scores: Float32Array, k: number, skip: number): { index: number; score: number }[] {
-  const best: { index: number; score: number }[] = [];
-  for (let i = 0; i < scores.length; i++) {
-    if (i === skip) continue;
-    const s = scores[i];
-    if (best.length === k && s <= best[k - 1].score) continue;
-    let p = best.length === k ? k - 1 : best.length;
-    if (best.length < k) best.push({ index: i, score: s });
-    while (p > 0 && best[p - 1].score < s) {
-      best[p] = best[p - 1];
-      p--;
-    }
-    best[p] = { index: i, score: s };
-  }
-  return best;
-}
-
 export function clampLimit(limit: number | undefined, fallback: number): number {
   if (limit === undefined || !Number.isFinite(limit)) return fallback;
   return Math.max(1, Math.min(MAX_RESULTS, Math.floor(limit)));
 }
 
+/** A catalogue movie as the API shows it. */
+function apiMovie(m: MovieRow, own: readonly number[]): Movie {
+  return {
+    id: m.id,
+    slug: m.slug,
+    title: m.title,
+    year: m.year,
+    label: movieLabel(m),
+    director: m.director,
+    cinematographer: m.cinematographer,
+    productionDesign: m.productionDesign,
+    costumeDesign: m.costumeDesign,
+    sourceUrl: m.sourceUrl,
+    attributes: m.attributes,
+    stills: own.length,
+    cover: own[0] ?? null,
+  };
+}
+
 export class ExplorerData {
-  readonly movies: MovieInfo[];
-  readonly movieById: Map<number, MovieInfo>;
-  readonly stills: StillInfo[];
-  readonly stillById: Map<number, StillInfo>;
+  readonly movies: Movie[];
+  readonly movieById: Map<number, Movie>;
+  readonly stills: Still[];
+  readonly stillById: Map<number, Still>;
   /** Ready still ids per movie, in film order. */
   readonly stillsOfMovie: Map<number, number[]>;
   readonly layouts: LayoutManifest[];
   readonly features: string[];
   private readonly layoutCache = new Map<string, StoredLayout>();
-  private readonly featureCache = new Map<string, FeatureIndex>();
-  private readonly similarMovieCache = new Map<string, Promise<{ model: string; movies: SimilarMovie[] }>>();
+  private readonly neighbourCache = new Map<string, StillNeighbours>();
+  private readonly similarMovieCache = new Map<string, Promise<SimilarMovies>>();
+  private readonly labelClusterCache = new Map<string, ClusterList>();
   private palettes: PaletteSet | undefined | null = null;
-  private readonly nearestQueues = new Map<string, NearestQueue>();
 
-  /** Reads what the explorer shows from the atlas's catalogue. */
+  /** Reads what the explorer shows from an open atlas (the catalogue once, the rest as asked). */
   static async open(atlas: Atlas): Promise<ExplorerData> {
-    return new ExplorerData(atlas, await atlas.catalog.movies(), await atlas.catalog.stills('ready'));
+    const movies = await atlas.catalog.movies();
+    const ready = await atlas.catalog.stills('ready');
+    return new ExplorerData(atlas, movies, ready);
   }
 
   private constructor(
     readonly atlas: Atlas,
-    rows: MovieRow[],
-    ready: StillRow[],
+    rows: readonly MovieRow[],
+    ready: readonly StillRow[],
   ) {
     this.stills = [];
     this.stillById = new Map();
     this.stillsOfMovie = new Map();
     for (const s of ready) {
       if (!s.stdSha256) continue;
-      const info: StillInfo = {
+      const info: Still = {
         id: s.id,
         movieId: s.movieId,
         ordinal: s.ordinal,
@@ -185,24 +133,7 @@ export class ExplorerData {
       if (!list) this.stillsOfMovie.set(s.movieId, (list = []));
       list.push(s.id); // catalog.stills() is ordered by movie, ordinal
     }
-    this.movies = rows.map((m) => {
-      const own = this.stillsOfMovie.get(m.id) ?? [];
-      return {
-        id: m.id,
-        slug: m.slug,
-        title: m.title,
-        year: m.year,
-        label: movieLabel(m),
-        director: m.director,
-        cinematographer: m.cinematographer,
-        productionDesign: m.productionDesign,
-        costumeDesign: m.costumeDesign,
-        sourceUrl: m.sourceUrl,
-        attributes: m.attributes,
-        stills: own.length,
-        cover: own[0] ?? null,
-      };
-    });
+    this.movies = rows.map((m) => apiMovie(m, this.stillsOfMovie.get(m.id) ?? []));
     this.movieById = new Map(this.movies.map((m) => [m.id, m]));
     this.layouts = listLayouts(atlas);
     this.features = FeatureReader.list(atlas)
@@ -212,9 +143,9 @@ export class ExplorerData {
   }
 
   /** The atlas summary the front end starts from. */
-  summary(): Record<string, unknown> {
-    const clusters = this.clusterNames();
+  summary(): AtlasSummary {
     return {
+      apiVersion: API_VERSION,
       name: basename(this.atlas.paths.root),
       movies: this.movies.length,
       stills: this.stills.length,
@@ -228,7 +159,7 @@ export class ExplorerData {
         deepzoom: this.deepZoom(l.name),
       })),
       features: this.features,
-      clusters,
+      clusters: this.clusterNames(),
       palettes: this.paletteSet() !== undefined,
       directors: distinct(this.movies.map((m) => m.director)),
       cinematographers: distinct(this.movies.map((m) => m.cinematographer)),
@@ -236,20 +167,41 @@ export class ExplorerData {
     };
   }
 
-  movie(id: number): MovieInfo {
+  movie(id: number): Movie {
     const m = this.movieById.get(id);
     if (!m) throw new AtlasError('NOT_FOUND', `no movie with id ${id}`, { value: String(id) });
     return m;
   }
 
-  still(id: number): StillInfo {
+  still(id: number): Still {
     const s = this.stillById.get(id);
     if (!s) throw new AtlasError('NOT_FOUND', `no ready still with id ${id}`, { value: String(id) });
     return s;
   }
 
+  /** A movie with its stills in film order and its palette. */
+  movieDetail(id: number): MovieDetail {
+    const movie = this.movie(id);
+    return { movie, stills: this.stillsOfMovie.get(id) ?? [], palette: this.moviePalette(id) };
+  }
+
+  /** A still with its movie, its neighbours in film order and its palette. */
+  stillDetail(id: number): StillDetail {
+    const still = this.still(id);
+    const order = this.stillsOfMovie.get(still.movieId) ?? [];
+    const at = order.indexOf(still.id);
+    return {
+      still,
+      movie: this.movieById.get(still.movieId) ?? null,
+      position: at,
+      palette: this.stillPalette(still.id),
+      prev: at > 0 ? order[at - 1] : null,
+      next: at >= 0 && at + 1 < order.length ? order[at + 1] : null,
+    };
+  }
+
   /** Movies matching a text query and filters, by title then year. */
-  findMovies(query: MovieQuery): { total: number; movies: MovieInfo[] } {
+  findMovies(query: MovieQuery): MovieList {
     const q = query.q?.trim().toLowerCase();
     const eq = (a: string | null, b: string | undefined): boolean =>
       b === undefined || (a ?? '').toLowerCase() === b.toLowerCase();
@@ -283,6 +235,17 @@ export class ExplorerData {
     return l;
   }
 
+  /** A layout's manifest, bounds, deep zoom and the labels of its default clustering. */
+  layoutDetail(name: string): LayoutDetail {
+    const l = this.layout(name);
+    return {
+      manifest: l.manifest,
+      bounds: l.xy.length ? bounds2d(l.xy, l.xy.length / 2) : null,
+      deepzoom: this.deepZoom(name),
+      clusters: this.layoutClusters(name)?.labels ?? null,
+    };
+  }
+
   /**
    * Per point of a layout, the movie id of its still (Uint32, row i ↔ layout row i),
    * so the front end can colour and filter the map without a request per point.
@@ -296,7 +259,7 @@ export class ExplorerData {
     return listClusterings(this.atlas);
   }
 
-  /** Cluster labels of a clustering: the label names and, per layout row, a label index (0xffffffff: none). */
+  /** Cluster labels of a clustering: the label names and, per layout row, a label index (`NO_CLUSTER`: none). */
   layoutClusters(layoutName: string, clustering?: string): { labels: string[]; index: Uint32Array } | null {
     const c = readClusterLabels(this.atlas, clustering);
     if (!c) return null;
@@ -305,20 +268,20 @@ export class ExplorerData {
     const l = this.layout(layoutName);
     const index = Uint32Array.from(l.ids, (id) => {
       const lab = c.byStill.get(id);
-      return lab === undefined ? 0xffffffff : at.get(lab)!;
+      return lab === undefined ? NO_CLUSTER : at.get(lab)!;
     });
     return { labels, index };
   }
 
   /** Clusters with size, movies (most stills first) and representative stills. */
-  clusters(clustering?: string, limit?: number): Record<string, unknown> | null {
+  clusters(clustering?: string, limit?: number): ClusterList | null {
     const c = readClusterLabels(this.atlas, clustering);
     if (!c) return null;
+    const per = clampLimit(limit, 8);
     const stored = readClusterSummary(this.atlas, c.name);
     if (stored) {
       // The clustering's own summary (looks' cluster): medoids, movies and palettes as it computed them.
       const byLabel = new Map(this.movies.map((m) => [m.label, m.id]));
-      const per = clampLimit(limit, 8);
       return {
         name: c.name,
         features: stored.features,
@@ -337,90 +300,84 @@ export class ExplorerData {
         })),
       };
     }
-    const groups = new Map<string, number[]>();
-    for (const [id, label] of c.byStill) {
-      if (!this.stillById.has(id)) continue;
-      let g = groups.get(label);
-      if (!g) groups.set(label, (g = []));
-      g.push(id);
-    }
+    // Labels only (written by another tool): summarised here, medoids in the default feature space.
     const model = this.features[0];
-    const index = model ? this.featureIndex(model) : null;
-    const per = clampLimit(limit, 8);
-    const out = [...groups.entries()]
-      .sort((a, b) => naturalCompare(a[0], b[0]))
-      .map(([label, ids]) => {
-        const movieCounts = new Map<number, number>();
-        for (const id of ids) {
-          const m = this.stillById.get(id)!.movieId;
-          movieCounts.set(m, (movieCounts.get(m) ?? 0) + 1);
-        }
-        const movies = [...movieCounts.entries()]
-          .sort((a, b) => b[1] - a[1])
-          .slice(0, per)
-          .map(([id, n]) => ({ id, label: this.movieById.get(id)?.label ?? String(id), stills: n }));
-        return {
-          label,
-          size: ids.length,
-          movies,
-          medoids: index ? centralStills(index, ids, per) : ids.slice(0, per),
-        };
+    const key = `${c.name}/${per}/${model ?? ''}`;
+    let list = this.labelClusterCache.get(key);
+    if (!list) {
+      const summaries = summariseLabels(c.byStill, {
+        movieOf: (id) => this.stillById.get(id)?.movieId,
+        vectors: model ? this.neighbours(model).vectors : undefined,
+        count: per,
       });
-    return { name: c.name, features: model ?? null, clusters: out };
+      list = {
+        name: c.name,
+        features: model ?? null,
+        clusters: summaries.map((s) => ({
+          label: s.label,
+          size: s.size,
+          movies: s.movies.map((m) => ({
+            id: m.movieId,
+            label: this.movieById.get(m.movieId)?.label ?? String(m.movieId),
+            stills: m.stills,
+          })),
+          medoids: s.medoids,
+        })),
+      };
+      this.labelClusterCache.set(key, list);
+    }
+    return list;
   }
 
   /** Where a grid layout's deep-zoom pyramid is, if it has been rendered into maps/<name>/. */
-  deepZoom(name: string): DeepZoomInfo | null {
+  deepZoom(name: string): DeepZoom | null {
     const m = this.layouts.find((l) => l.name === name);
-    if (!m || m.kind !== 'grid') return null;
-    const dzi = this.deepZoomFile(name);
-    if (!dzi) return null;
-    const cellW = 224,
-      cellH = 126;
+    if (!m || m.kind !== 'grid' || !this.deepZoomFile(name)) return null;
     return {
       layout: name,
       dzi: `/api/layouts/${encodeURIComponent(name)}/deepzoom.dzi`,
-      width: (m.grid?.cols ?? 0) * cellW,
-      height: (m.grid?.rows ?? 0) * cellH,
+      width: (m.grid?.cols ?? 0) * STILL_WIDTH,
+      height: (m.grid?.rows ?? 0) * STILL_HEIGHT,
     };
   }
 
-  /** The .dzi file of a grid layout: maps/<name>/<name>.dzi as `filmatlas render --deepzoom` writes it. */
+  /** The .dzi file of a grid layout (`AtlasPaths` `deepZoomFile`), or null when it is not rendered. */
   deepZoomFile(name: string): string | null {
-    const p = join(this.atlas.paths.maps, name, `${name}.dzi`);
+    if (!isArtefactName(name)) return null;
+    const p = deepZoomFile(this.atlas.paths, name);
     return existsSync(p) && statSync(p).isFile() ? p : null;
   }
 
-  private featureIndex(model: string): FeatureIndex {
-    let f = this.featureCache.get(model);
-    if (!f) {
+  /** One tile of a grid layout's pyramid (`AtlasPaths` `deepZoomTiles`), or null. */
+  deepZoomTile(name: string, level: number, col: number, row: number): string | null {
+    if (!this.deepZoomFile(name)) return null;
+    const p = join(deepZoomTiles(this.atlas.paths, name), String(level), `${col}_${row}.jpeg`);
+    return existsSync(p) && statSync(p).isFile() ? p : null;
+  }
+
+  /** The exact-neighbour search over a feature set, held in memory (opened on first use). */
+  private neighbours(model: string): StillNeighbours {
+    let n = this.neighbourCache.get(model);
+    if (!n) {
       if (!this.features.includes(model)) {
         throw new AtlasError('NOT_FOUND', `no '${model}' features in this atlas`, {
           value: model,
           suggestion: `feature sets here: ${this.features.join(', ') || 'none (run filmatlas embed)'}`,
         });
       }
-      // The same normalisation as `filmatlas similar` (looks), so the explorer and the CLI agree.
-      const v = LookVectors.open(this.atlas, model, DEFAULT_NORMALIZATION);
-      const data = v.all();
-      const ids = Uint32Array.from(v.stillIds);
-      f = { model, dim: v.dim, ids, rowOf: new Map(Array.from(ids, (id, i) => [id, i])), data };
-      this.featureCache.set(model, f);
+      // The same normalisation and search as `filmatlas similar`, so the explorer and the CLI agree.
+      n = StillNeighbours.open(this.atlas, model, { normalize: DEFAULT_NORMALIZATION, resident: true });
+      this.neighbourCache.set(model, n);
     }
-    return f;
+    return n;
   }
 
-  /** The k stills nearest a still (cosine distance over a feature set), nearest first. */
   /**
    * The k stills nearest a still (exact cosine over a feature set), nearest first.
-   * Queries arriving together are answered by one matrix product (ONNX Runtime's
-   * MLAS, `matmul('nt')`) over the feature matrix, so 20 concurrent queries cost
-   * about one pass over it, not twenty.
+   * Queries arriving together are answered by one pass over the feature matrix
+   * (`StillNeighbours.ofStill`), so 20 concurrent queries cost about one, not twenty.
    */
-  async similarStills(
-    id: number,
-    options: { k?: number; model?: string } = {},
-  ): Promise<{ model: string; neighbours: Neighbour[] }> {
+  async similarStills(id: number, options: { k?: number; model?: string } = {}): Promise<SimilarStills> {
     this.still(id);
     const model = options.model ?? this.features[0];
     if (!model) {
@@ -428,60 +385,15 @@ export class ExplorerData {
         suggestion: 'run `filmatlas embed --model color` (or vgg16)',
       });
     }
-    const f = this.featureIndex(model);
-    const row = f.rowOf.get(id);
-    if (row === undefined) {
-      throw new AtlasError('NOT_FOUND', `still ${id} has no '${model}' features`, { value: String(id) });
-    }
-    const k = clampLimit(options.k, 12);
-    const best = await this.queueNearest(f, row, k);
-    const neighbours = best.map(({ index, score }) => {
-      const sid = f.ids[index];
-      return { id: sid, movieId: this.stillById.get(sid)?.movieId ?? 0, distance: round(1 - score) };
-    });
-    return { model, neighbours };
-  }
-
-  private queueNearest(f: FeatureIndex, row: number, k: number): Promise<{ index: number; score: number }[]> {
-    return new Promise((resolve, reject) => {
-      let q = this.nearestQueues.get(f.model);
-      if (!q) this.nearestQueues.set(f.model, (q = { waiting: [], running: false }));
-      q.waiting.push({ row, k, resolve, reject });
-      if (!q.running) void this.drainNearest(f, q);
-    });
-  }
-
-  private async drainNearest(f: FeatureIndex, q: NearestQueue): Promise<void> {
-    q.running = true;
-    // Let the queries of this turn of the event loop join the batch.
-    await new Promise((r) => setImmediate(r));
-    while (q.waiting.length) {
-      const batch = q.waiting.splice(0, 64);
-      try {
-        const m = batch.length;
-        const queries = new Float32Array(m * f.dim);
-        batch.forEach((b, i) => queries.set(f.data.subarray(b.row * f.dim, (b.row + 1) * f.dim), i * f.dim));
-        const n = f.ids.length;
-        const best: { index: number; score: number }[][] = batch.map(() => []);
-        const block = 65536;
-        for (let s = 0; s < n; s += block) {
-          const c = Math.min(block, n - s);
-          const sims = await matmul('nt', queries, m, f.dim, f.data.subarray(s * f.dim, (s + c) * f.dim), c);
-          batch.forEach((b, i) => {
-            const top = topK(sims.subarray(i * c, (i + 1) * c), b.k, b.row - s);
-            best[i] = mergeTop(
-              best[i],
-              top.map((t) => ({ index: t.index + s, score: t.score })),
-              b.k,
-            );
-          });
-        }
-        batch.forEach((b, i) => b.resolve(best[i]));
-      } catch (err) {
-        batch.forEach((b) => b.reject(err));
-      }
-    }
-    q.running = false;
+    const near = await this.neighbours(model).ofStill(id, clampLimit(options.k, 12));
+    return {
+      model,
+      neighbours: near.map((n) => ({
+        id: n.stillId,
+        movieId: this.stillById.get(n.stillId)?.movieId ?? 0,
+        distance: round(n.distance),
+      })),
+    };
   }
 
   /**
@@ -489,14 +401,11 @@ export class ExplorerData {
    * best-match similarity), with the reasons: best still pairs, shared palette
    * colours (when palettes are stored) and shared credits. Cached per movie and k.
    */
-  async similarMovies(
-    id: number,
-    options: { k?: number; model?: string } = {},
-  ): Promise<{ model: string; movies: SimilarMovie[] }> {
+  async similarMovies(id: number, options: { k?: number; model?: string } = {}): Promise<SimilarMovies> {
     const movie = this.movie(id);
     const model = options.model ?? this.features[0];
     if (!model) throw new AtlasError('NOT_FOUND', 'this atlas has no features to compare movies with');
-    if (!this.features.includes(model)) this.featureIndex(model); // names the feature sets there are
+    if (!this.features.includes(model)) this.neighbours(model); // names the feature sets there are
     const k = Math.min(clampLimit(options.k, 8), Math.max(1, this.movies.length - 1));
     const key = `${model}/${id}/${k}`;
     let p = this.similarMovieCache.get(key);
@@ -505,7 +414,8 @@ export class ExplorerData {
         features: model,
         movie: String(id),
         k,
-        palettes: this.paletteSet() !== undefined,
+        // The stored palettes as they are (never computed here: the explorer only reads).
+        palettes: this.paletteSet() ?? false,
       }).then((r) => ({
         model,
         movies: r.movies.map((m) => {
@@ -560,76 +470,45 @@ export class ExplorerData {
   }
 
   /** Stills or movies whose palettes best match colours ("#1f3a4d,#e08a3c:2"); needs stored palettes. */
-  async searchColours(
-    text: string,
-    options: { k?: number; movies?: boolean } = {},
-  ): Promise<Record<string, unknown>> {
+  async searchColours(text: string, options: { k?: number; movies?: boolean } = {}): Promise<ColourSearch> {
     const colours = parseColourQuery(text);
-    if (!this.paletteSet()) {
+    const set = this.paletteSet();
+    if (!set) {
       throw new AtlasError('NOT_FOUND', 'this atlas has no palettes to search', {
         suggestion: `compute them with \`filmatlas palette --atlas ${this.atlas.paths.root}\``,
       });
     }
-    // Scored here with looks' paletteDistance over the stored set (searchColour's `k` is also
-    // the palette size, so calling it with a result count would compute a different palette set).
-    const set = this.paletteSet()!;
     const k = clampLimit(options.k, 24);
     const query = colours.map((c) => ({ hex: c.hex, weight: c.weight }));
     if (options.movies) {
-      const hits = [...set.movies.entries()]
-        .filter(([id]) => this.movieById.has(id))
-        .map(([id, p]) => ({ id, hit: paletteDistance(colours, p) }))
-        .sort((x, y) => x.hit.distance - y.hit.distance || x.id - y.id)
-        .slice(0, k);
+      const r = searchPalettes(set, colours, { k, movies: true, include: (id) => this.movieById.has(id) });
       return {
         query,
         target: 'movies',
-        searched: set.movies.size,
-        movies: hits.map((h) => ({ movie: this.movieById.get(h.id)!, ...h.hit })),
+        searched: r.searched,
+        movies: r.hits.map((h) => ({ movie: this.movieById.get(h.id)!, ...h.hit })),
       };
     }
-    const best: { id: number; distance: number }[] = [];
-    for (const id of set.ids) {
-      if (!this.stillById.has(id)) continue;
-      const p = stillPaletteOf(set, id);
-      if (!p) continue;
-      const d = paletteDistance(colours, p).distance;
-      if (best.length === k && d >= best[k - 1].distance) continue;
-      let i = best.length === k ? k - 1 : best.length;
-      if (best.length < k) best.push({ id, distance: d });
-      while (i > 0 && best[i - 1].distance > d) {
-        best[i] = best[i - 1];
-        i--;
-      }
-      best[i] = { id, distance: d };
-    }
+    const r = searchPalettes(set, colours, { k, include: (id) => this.stillById.has(id) });
     return {
       query,
       target: 'stills',
-      searched: set.ids.length,
-      stills: best.map((b) => ({
-        id: b.id,
-        movieId: this.stillById.get(b.id)!.movieId,
-        ...paletteDistance(colours, stillPaletteOf(set, b.id)!),
-      })),
+      searched: r.searched,
+      stills: r.hits.map((h) => ({ id: h.id, movieId: this.stillById.get(h.id)!.movieId, ...h.hit })),
     };
   }
 
   /** Two movies' sequences aligned by DTW (looks' compare), with the path as still-id pairs. */
-  async compare(
-    a: number,
-    b: number,
-    options: { model?: string; steps?: number } = {},
-  ): Promise<Record<string, unknown>> {
+  async compare(a: number, b: number, options: { model?: string; steps?: number } = {}): Promise<Comparison> {
     this.movie(a);
     this.movie(b);
     const model = options.model ?? this.features[0];
     if (!model) throw new AtlasError('NOT_FOUND', 'this atlas has no features to compare movies with');
-    const f = this.featureIndex(model);
+    const f = this.neighbours(model);
     const r = await compareMovies(this.atlas, { features: model, a: String(a), b: String(b), path: true });
     // Positions in the path count the stills that have features, in film order.
-    const sa = (this.stillsOfMovie.get(a) ?? []).filter((id) => f.rowOf.has(id));
-    const sb = (this.stillsOfMovie.get(b) ?? []).filter((id) => f.rowOf.has(id));
+    const sa = (this.stillsOfMovie.get(a) ?? []).filter((id) => f.rowOf(id) !== undefined);
+    const sb = (this.stillsOfMovie.get(b) ?? []).filter((id) => f.rowOf(id) !== undefined);
     const path = r.path ?? [];
     const steps = Math.min(path.length, clampLimit(options.steps, 60));
     const shown: { a: number; b: number }[] = [];
@@ -649,28 +528,6 @@ export class ExplorerData {
   }
 }
 
-/** The stills nearest their group's mean (medoid-like representatives), best first. */
-function centralStills(f: FeatureIndex, ids: number[], k: number): number[] {
-  const mean = new Float32Array(f.dim);
-  const rows: number[] = [];
-  for (const id of ids) {
-    const r = f.rowOf.get(id);
-    if (r === undefined) continue;
-    rows.push(r);
-    for (let j = 0; j < f.dim; j++) mean[j] += f.data[r * f.dim + j];
-  }
-  if (rows.length === 0) return ids.slice(0, k);
-  const scored = rows.map((r) => {
-    let s = 0;
-    for (let j = 0; j < f.dim; j++) s += f.data[r * f.dim + j] * mean[j];
-    return { id: f.ids[r], s };
-  });
-  return scored
-    .sort((a, b) => b.s - a.s)
-    .slice(0, k)
-    .map((x) => x.id);
-}
-
 function round(x: number): number {
   return Math.round(x * 1e6) / 1e6;
 }
@@ -679,11 +536,7 @@ function distinct(values: (string | null)[]): string[] {
   return [...new Set(values.filter((v): v is string => !!v))].sort((a, b) => a.localeCompare(b));
 }
 
-function yearRange(movies: MovieInfo[]): { min: number; max: number } | null {
+function yearRange(movies: Movie[]): { min: number; max: number } | null {
   const ys = movies.map((m) => m.year).filter((y): y is number => y !== null);
   return ys.length ? { min: Math.min(...ys), max: Math.max(...ys) } : null;
-}
-
-function naturalCompare(a: string, b: string): number {
-  return a.localeCompare(b, undefined, { numeric: true });
 }

@@ -1,7 +1,8 @@
 /**
  * The explorer's HTTP server (node:http, no framework): a read-only JSON API over
  * one atlas, its stills, layouts and deep-zoom tiles, plus the built web app
- * (dist/web/). Routes are listed in docs/explorer.md.
+ * (dist/web/). Routes are listed in docs/explorer.md; every JSON response is a type of
+ * the API contract (src/api/contract.ts), built by `ExplorerData` (data.ts).
  *
  * Safety, because the server reads files named by URLs and shows text from
  * scraped pages:
@@ -22,9 +23,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ApiErrorBody, LayoutList } from '../api/contract.js';
 import type { Atlas } from '../atlas/atlas.js';
 import { AtlasError } from '../errors.js';
-import { bounds2d } from '../layout/quality.js';
 import { ExplorerData, MAX_RESULTS } from './data.js';
 
 /** Longest request target accepted (bytes). */
@@ -129,6 +130,11 @@ function strParam(value: string | null, name: string, max = 200): string | undef
   if (value === null || value === '') return undefined;
   if (value.length > max) throw new HttpError(400, `${name} is longer than ${max} characters`);
   return value;
+}
+
+/** `k` and `model` of the similar-stills and similar-movies routes. */
+function similarParams(q: URLSearchParams): { k?: number; model?: string } {
+  return { k: intParam(q.get('k'), 'k', 1, MAX_RESULTS), model: strParam(q.get('model'), 'model', 64) };
 }
 
 function etagOf(body: Buffer | string): string {
@@ -256,40 +262,15 @@ export function createExplorerHandler(
       );
     }
     if (a === 'movies' && b !== undefined && c === undefined) {
-      const m = data.movie(idParam(b, 'movie'));
-      return sendJson(req, res, {
-        movie: m,
-        stills: data.stillsOfMovie.get(m.id) ?? [],
-        palette: data.moviePalette(m.id),
-      });
+      return sendJson(req, res, data.movieDetail(idParam(b, 'movie')));
     }
-    if (a === 'movies' && b !== undefined && c === 'similar' && d === undefined) {
-      const r = await data.similarMovies(idParam(b, 'movie'), {
-        k: intParam(q.get('k'), 'k', 1, MAX_RESULTS),
-        model: strParam(q.get('model'), 'model', 64),
-      });
-      return sendJson(req, res, r);
-    }
+    if (a === 'movies' && b !== undefined && c === 'similar' && d === undefined)
+      return sendJson(req, res, await data.similarMovies(idParam(b, 'movie'), similarParams(q)));
     if (a === 'stills' && b !== undefined && c === undefined) {
-      const s = data.still(idParam(b, 'still'));
-      const order = data.stillsOfMovie.get(s.movieId) ?? [];
-      const at = order.indexOf(s.id);
-      return sendJson(req, res, {
-        still: s,
-        movie: data.movieById.get(s.movieId) ?? null,
-        position: at,
-        palette: data.stillPalette(s.id),
-        prev: at > 0 ? order[at - 1] : null,
-        next: at >= 0 && at + 1 < order.length ? order[at + 1] : null,
-      });
+      return sendJson(req, res, data.stillDetail(idParam(b, 'still')));
     }
-    if (a === 'stills' && b !== undefined && c === 'similar' && d === undefined) {
-      const r = await data.similarStills(idParam(b, 'still'), {
-        k: intParam(q.get('k'), 'k', 1, MAX_RESULTS),
-        model: strParam(q.get('model'), 'model', 64),
-      });
-      return sendJson(req, res, r);
-    }
+    if (a === 'stills' && b !== undefined && c === 'similar' && d === undefined)
+      return sendJson(req, res, await data.similarStills(idParam(b, 'still'), similarParams(q)));
     if (a === 'stills' && b !== undefined && c === 'image' && d === undefined) {
       const s = data.still(idParam(b, 'still'));
       const etag = `"${s.sha256}"`;
@@ -308,19 +289,11 @@ export function createExplorerHandler(
       res.end(req.method === 'HEAD' ? undefined : buf);
       return;
     }
-    if (a === 'layouts' && b === undefined) return sendJson(req, res, { layouts: data.layouts });
+    if (a === 'layouts' && b === undefined)
+      return sendJson(req, res, { layouts: data.layouts } satisfies LayoutList);
     if (a === 'layouts' && b !== undefined) {
       const name = b;
-      if (c === undefined) {
-        const l = data.layout(name);
-        const clusters = data.layoutClusters(name);
-        return sendJson(req, res, {
-          manifest: l.manifest,
-          bounds: l.xy.length ? bounds2d(l.xy, l.xy.length / 2) : null,
-          deepzoom: data.deepZoom(name),
-          clusters: clusters?.labels ?? null,
-        });
-      }
+      if (c === undefined) return sendJson(req, res, data.layoutDetail(name));
       if (c === 'xy.f32' && d === undefined) return sendBinary(req, res, data.layout(name).xy);
       if (c === 'ids.u32' && d === undefined) return sendBinary(req, res, data.layout(name).ids);
       if (c === 'movies.u32' && d === undefined) return sendBinary(req, res, data.layoutMovies(name));
@@ -345,14 +318,8 @@ export function createExplorerHandler(
         data.layout(name);
         const m = /^(\d{1,6})_(\d{1,6})\.jpeg$/.exec(e);
         if (!/^\d{1,2}$/.test(d) || !m) throw new HttpError(404, 'no such tile', 'NOT_FOUND');
-        const p = join(
-          data.atlas.paths.maps,
-          name,
-          `${name}_files`,
-          String(Number(d)),
-          `${Number(m[1])}_${Number(m[2])}.jpeg`,
-        );
-        if (!data.deepZoomFile(name) || !existsSync(p)) throw new HttpError(404, 'no such tile', 'NOT_FOUND');
+        const p = data.deepZoomTile(name, Number(d), Number(m[1]), Number(m[2]));
+        if (!p) throw new HttpError(404, 'no such tile', 'NOT_FOUND');
         return sendFile(req, res, p, 'public, max-age=3600');
       }
     }
@@ -444,7 +411,7 @@ export function createExplorerHandler(
         sendJson(
           req,
           res,
-          { error: { code: s.code, message: s.message, suggestion: s.suggestion } },
+          { error: { code: s.code, message: s.message, suggestion: s.suggestion } } satisfies ApiErrorBody,
           s.status,
         );
       else

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { AtlasError } from '../../src/errors.js';
-import { knn, type KnnMetric } from '../../src/numeric/knn.js';
+import { KnnIndex, knn, type KnnMetric } from '../../src/numeric/knn.js';
 import { releaseMatmulSessions } from '../../src/numeric/matmul.js';
 import { Random } from '../../src/numeric/random.js';
 import { matrixSource, type Matrix } from '../../src/types.js';
@@ -194,4 +194,109 @@ test('an aborted signal stops the search, mid-run too', async () => {
     () => knn(matrixSource(randomMatrix(7, 100, 4)), { k: 3, signal: ac.signal, blockRows: 16 }),
     (e: unknown) => e instanceof AtlasError && e.code === 'ABORTED',
   );
+});
+
+/** Brute force with one data row left out per query (−1: none). */
+function bruteLeavingOut(
+  data: Matrix,
+  queries: Matrix,
+  k: number,
+  metric: KnnMetric,
+  exclude: number[],
+): { idx: number[][]; dist: number[][] } {
+  const wide = brute(data, queries, Math.min(k + 1, data.rows), metric, false);
+  const idx: number[][] = [];
+  const dist: number[][] = [];
+  for (let i = 0; i < queries.rows; i++) {
+    const keep = wide.idx[i].map((j, t) => [j, wide.dist[i][t]] as const).filter(([j]) => j !== exclude[i]);
+    idx.push(keep.slice(0, k).map((p) => p[0]));
+    dist.push(keep.slice(0, k).map((p) => p[1]));
+  }
+  return { idx, dist };
+}
+
+/** Rows scaled to unit length (zero rows stay zero). */
+function unit(m: Matrix): Matrix {
+  const data = Float32Array.from(m.data);
+  for (let r = 0; r < m.rows; r++) {
+    let s = 0;
+    for (let c = 0; c < m.cols; c++) s += data[r * m.cols + c] ** 2;
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let c = 0; c < m.cols; c++) data[r * m.cols + c] *= inv;
+  }
+  return { rows: m.rows, cols: m.cols, data };
+}
+
+for (const metric of ['euclidean', 'cosine'] as KnnMetric[]) {
+  test(`${metric}: a prepared index answers batches with rows left out as brute force does, resident or not`, async () => {
+    const data = randomMatrix(21, 150, 6);
+    const queries = randomMatrix(22, 9, 6);
+    const exclude = [3, -1, 149, 0, 77, -1, 5, 64, 100];
+    const ref = bruteLeavingOut(data, queries, 8, metric, exclude);
+    for (const resident of [true, false]) {
+      const index = new KnnIndex(matrixSource(data), { metric, blockRows: 32, resident });
+      for (let pass = 0; pass < 2; pass++) {
+        const got = await index.search({
+          k: 8,
+          queries: matrixSource(queries),
+          exclude: Int32Array.from(exclude),
+        });
+        agree(got, ref);
+      }
+      // The same index, searched on its own rows, is knn's self search.
+      const self = await index.search({ k: 5, excludeSelf: true });
+      agree(self, brute(data, data, 5, metric, true));
+    }
+  });
+}
+
+test('batched single queries: concurrent ones equal lone ones and brute force, whatever k each asks', async () => {
+  const data = unit(randomMatrix(31, 200, 8));
+  const index = new KnnIndex(matrixSource(data), { metric: 'cosine', unitRows: true, blockRows: 64 });
+  const rows = [0, 5, 17, 42, 99, 150, 199, 7];
+  const ks = [1, 4, 12, 199, 3, 9, 6, 2];
+  const row = (r: number): Float32Array => data.data.slice(r * data.cols, (r + 1) * data.cols);
+  const together = await Promise.all(rows.map((r, i) => index.nearest(row(r), ks[i], r)));
+  // A query that leaves nothing out may ask for every row, in the same batch as the others.
+  const all = index.nearest(row(3), 200);
+  const [everything] = await Promise.all([all, index.nearest(row(4), 2, 4)]);
+  assert.equal(everything.indices.length, 200);
+  assert.equal(everything.indices[0], 3);
+  for (const [i, r] of rows.entries()) {
+    const ref = bruteLeavingOut(data, { rows: 1, cols: data.cols, data: row(r) }, ks[i], 'cosine', [r]);
+    agree({ n: 1, k: ks[i], ...together[i] }, ref);
+    assert.ok(!together[i].indices.includes(r), `row ${r} is left out of its own list`);
+    const alone = await index.nearest(row(r), ks[i], r);
+    assert.deepEqual(alone, together[i]);
+  }
+  await assert.rejects(
+    () => index.nearest(row(0), 200, 0),
+    (e: unknown) => e instanceof AtlasError && e.code === 'INVALID_ARGUMENT',
+  );
+  await assert.rejects(
+    () => index.nearest(new Float32Array(3), 2),
+    (e: unknown) => e instanceof AtlasError && /3 values but the data has 8 columns/.test(e.message),
+  );
+});
+
+test('unit rows are used as they are: the same neighbours as cosine, distances from the given rows', async () => {
+  const data = unit(randomMatrix(41, 120, 5));
+  const queries = unit(randomMatrix(42, 6, 5));
+  const cosine = await knn(matrixSource(data), { k: 7, metric: 'cosine', queries: matrixSource(queries) });
+  const asIs = await knn(matrixSource(data), {
+    k: 7,
+    metric: 'cosine',
+    unitRows: true,
+    queries: matrixSource(queries),
+  });
+  agree(asIs, brute(data, queries, 7, 'cosine', false));
+  for (let i = 0; i < asIs.indices.length; i++) {
+    // The float64 rescoring of the given rows: 1 − q·x exactly as the rows hold them.
+    const q = Math.floor(i / 7);
+    const x = asIs.indices[i];
+    let dot = 0;
+    for (let c = 0; c < 5; c++) dot += queries.data[q * 5 + c] * data.data[x * 5 + c];
+    assert.equal(asIs.distances[i], Math.fround(1 - dot));
+    assert.ok(Math.abs(asIs.distances[i] - cosine.distances[i]) < 1e-6);
+  }
 });

@@ -10,6 +10,7 @@ import { FeatureReader } from '../../src/embed/features.js';
 import { readLayout, writeLayout } from '../../src/atlas/layouts.js';
 import { LookVectors } from '../../src/looks/vectors.js';
 import { renderGridDeepZoom } from '../../src/render/render.js';
+import { API_VERSION } from '../../src/api/contract.js';
 import { MAX_RESULTS } from '../../src/server/data.js';
 import { errorPage, escapeHtml, startServer, type RunningServer } from '../../src/server/server.js';
 import { generateSample } from '../../src/sources/sample.js';
@@ -485,5 +486,68 @@ describe('a damaged atlas', () => {
     await assert.rejects(startServer(atlas, { port: server.port, webRoot }), (e: Error) =>
       /already in use/.test(e.message),
     );
+  });
+});
+
+describe('the API contract', () => {
+  test('/api/atlas reports the contract version', async () => {
+    const s = (await raw(server, '/api/atlas')).json() as { apiVersion: number };
+    assert.equal(s.apiVersion, API_VERSION);
+  });
+
+  test('a clustering stored as labels only: sizes, natural order, medoids nearest the rest of their cluster', async () => {
+    const copy = join(dir, 'labels-only');
+    cpSync(root, copy, { recursive: true });
+    const v = LookVectors.open(atlas, 'color');
+    const ids = Uint32Array.from(v.stillIds);
+    const labels = Uint32Array.from(ids, (_, i) => [0, 2, 10][i % 3]);
+    mkdirSync(join(copy, 'clusters', 'ext'), { recursive: true });
+    writeFileSync(join(copy, 'clusters', 'ext', 'ids.u32'), new Uint8Array(ids.buffer));
+    writeFileSync(join(copy, 'clusters', 'ext', 'labels.u32'), new Uint8Array(labels.buffer));
+    const a = await openAtlas(copy, { readonly: true });
+    const s = await startServer(a, { port: 0, webRoot });
+    try {
+      const r = (await raw(s, '/api/clusters?limit=2')).json() as {
+        name: string;
+        features: string;
+        clusters: {
+          label: string;
+          size: number;
+          medoids: number[];
+          movies: { id: number; stills: number }[];
+        }[];
+      };
+      assert.equal(r.name, 'ext');
+      assert.equal(r.features, 'color');
+      assert.deepEqual(
+        r.clusters.map((c) => [c.label, c.size]),
+        [
+          ['cluster 0', 7],
+          ['cluster 2', 6],
+          ['cluster 10', 6],
+        ],
+      );
+      // Brute force: the medoid has the smallest total distance to its cluster (normalised features).
+      const x = v.all();
+      const dist = (p: number, q: number): number => {
+        let d = 0;
+        for (let c = 0; c < v.dim; c++) d += (x[p * v.dim + c] - x[q * v.dim + c]) ** 2;
+        return Math.sqrt(d);
+      };
+      for (const [ci, label] of [0, 2, 10].entries()) {
+        const rows = [...ids.keys()].filter((i) => labels[i] === label);
+        const total = (p: number): number => rows.reduce((t, q) => t + dist(p, q), 0);
+        const best = [...rows].sort((p, q) => total(p) - total(q))[0];
+        assert.equal(r.clusters[ci].medoids.length, 2);
+        assert.equal(r.clusters[ci].medoids[0], ids[best], `cluster ${label}`);
+        const own = r.clusters[ci].movies.reduce((t, m) => t + m.stills, 0);
+        assert.ok(own <= r.clusters[ci].size && r.clusters[ci].movies.length <= 2);
+      }
+      const meta = (await raw(s, '/api/layouts/pts')).json() as { clusters: string[] };
+      assert.deepEqual(meta.clusters, ['cluster 0', 'cluster 2', 'cluster 10']);
+    } finally {
+      await s.close();
+      await a.close();
+    }
   });
 });

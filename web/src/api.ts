@@ -1,64 +1,54 @@
-/** The explorer's API client: typed fetches of the server's JSON and binary routes (see docs/explorer.md). */
+/**
+ * The explorer's API client: typed fetches of the server's JSON and binary routes.
+ * The response types are the API contract the server builds them by
+ * (src/api/contract.ts, imported as `@filmatlas/api`); docs/explorer.md lists the routes.
+ */
+import {
+  API_VERSION,
+  MAX_RESULTS,
+  type ApiErrorBody,
+  type AtlasSummary,
+  type ClusterList,
+  type ColourSearch,
+  type Comparison,
+  type DeepZoom,
+  type GridSize,
+  type LayoutArray,
+  type LayoutDetail,
+  type Movie,
+  type MovieDetail,
+  type MovieList,
+  type SimilarMovies,
+  type SimilarStills,
+  type StillDetail,
+} from '@filmatlas/api';
 
-export interface Movie {
-  id: number;
-  slug: string;
-  title: string;
-  year: number | null;
-  label: string;
-  director: string | null;
-  cinematographer: string | null;
-  productionDesign: string | null;
-  costumeDesign: string | null;
-  sourceUrl: string | null;
-  attributes: Record<string, string>;
-  stills: number;
-  cover: number | null;
-}
+export { NO_CLUSTER } from '@filmatlas/api';
+export type {
+  AtlasSummary,
+  ClusterInfo,
+  ClusterList,
+  ColourMatch,
+  ColourSearch,
+  Comparison,
+  DeepZoom,
+  LayoutSummary,
+  Movie,
+  PaletteColour,
+  Still,
+} from '@filmatlas/api';
 
-export interface Still {
-  id: number;
-  movieId: number;
-  ordinal: number;
-  file: string;
-  width: number | null;
-  height: number | null;
-  sha256: string;
-}
-
-export interface LayoutSummary {
-  name: string;
-  kind: 'points' | 'grid';
-  method: string;
-  features: string;
-  n: number;
-  grid: { rows: number; cols: number } | null;
-  deepzoom: { dzi: string; width: number; height: number } | null;
-}
-
-export interface AtlasSummary {
-  name: string;
-  movies: number;
-  stills: number;
-  layouts: LayoutSummary[];
-  features: string[];
-  clusters: string[];
-  palettes: boolean;
-  directors: string[];
-  cinematographers: string[];
-  years: { min: number; max: number } | null;
-}
-
+/** A layout's points as the map draws them (the binary routes, fetched once). */
 export interface LayoutData {
   name: string;
   kind: 'points' | 'grid';
-  grid: { rows: number; cols: number } | null;
+  grid: GridSize | null;
   xy: Float32Array;
   ids: Uint32Array;
   movies: Uint32Array;
   clusterLabels: string[] | null;
   clusters: Uint32Array | null;
-  deepzoom: { dzi: string; width: number; height: number } | null;
+  deepzoom: DeepZoom | null;
 }
 
 export class ApiError extends Error {
@@ -77,7 +67,7 @@ async function get(url: string): Promise<Response> {
   if (!r.ok) {
     let message = `${r.status} ${r.statusText}`;
     try {
-      const j = (await r.json()) as { error?: { message?: string } };
+      const j = (await r.json()) as Partial<ApiErrorBody>;
       if (j.error?.message) message = j.error.message;
     } catch {
       // not JSON
@@ -102,70 +92,41 @@ async function getBinary(url: string): Promise<ArrayBuffer> {
   return (await get(url)).arrayBuffer();
 }
 
-export const atlasSummary = (): Promise<AtlasSummary> => getJson('/api/atlas');
+/** The atlas summary; refuses a server that speaks another version of the API contract. */
+export async function atlasSummary(): Promise<AtlasSummary> {
+  const s = await getJson<AtlasSummary>('/api/atlas');
+  if (s.apiVersion !== API_VERSION) {
+    throw new ApiError(
+      409,
+      `the server speaks version ${s.apiVersion} of the explorer API, this page version ${API_VERSION}: reload the page, or rebuild filmatlas (npm run build) and restart filmatlas serve`,
+    );
+  }
+  return s;
+}
 
-export const movieList = (): Promise<{ total: number; movies: Movie[] }> => getJson('/api/movies?limit=500');
+export const movieList = (): Promise<MovieList> => getJson(`/api/movies?limit=${MAX_RESULTS}`);
 
 export async function allMovies(summary: AtlasSummary): Promise<Movie[]> {
   const out: Movie[] = [];
-  for (let offset = 0; offset < summary.movies; offset += 500) {
-    const page = await getJson<{ movies: Movie[] }>(`/api/movies?limit=500&offset=${offset}`);
+  for (let offset = 0; offset < summary.movies; offset += MAX_RESULTS) {
+    const page = await getJson<MovieList>(`/api/movies?limit=${MAX_RESULTS}&offset=${offset}`);
     out.push(...page.movies);
     if (page.movies.length === 0) break;
   }
   return out;
 }
 
-export interface PaletteColour {
-  hex: string;
-  share: number;
-}
+export const movieDetail = (id: number): Promise<MovieDetail> => getJson(`/api/movies/${id}`);
 
-export const movieDetail = (
-  id: number,
-): Promise<{ movie: Movie; stills: number[]; palette: PaletteColour[] | null }> =>
-  getJson(`/api/movies/${id}`);
+export const stillDetail = (id: number): Promise<StillDetail> => getJson(`/api/stills/${id}`);
 
-export const stillDetail = (
-  id: number,
-): Promise<{
-  still: Still;
-  movie: Movie | null;
-  position: number;
-  palette: PaletteColour[] | null;
-  prev: number | null;
-  next: number | null;
-}> => getJson(`/api/stills/${id}`);
-
-export const similarStills = (
-  id: number,
-  k = 12,
-): Promise<{ model: string; neighbours: { id: number; movieId: number; distance: number }[] }> =>
+export const similarStills = (id: number, k = 12): Promise<SimilarStills> =>
   getJson(`/api/stills/${id}/similar?k=${k}`);
 
-export const similarMovies = (
-  id: number,
-  k = 8,
-): Promise<{
-  model: string;
-  movies: {
-    movie: Movie;
-    similarity: number;
-    reasons: string[];
-    pairs: { a: number; b: number; similarity: number }[];
-  }[];
-}> => getJson(`/api/movies/${id}/similar?k=${k}`);
+export const similarMovies = (id: number, k = 8): Promise<SimilarMovies> =>
+  getJson(`/api/movies/${id}/similar?k=${k}`);
 
-export interface ClusterInfo {
-  label: string;
-  size: number;
-  movies: { id: number | null; label: string; stills: number }[];
-  medoids: number[];
-  palette?: PaletteColour[];
-}
-
-export const clusterList = (): Promise<{ name: string; features: string | null; clusters: ClusterInfo[] }> =>
-  getJson('/api/clusters?limit=8');
+export const clusterList = (): Promise<ClusterList> => getJson('/api/clusters?limit=8');
 
 export const stillImage = (id: number): string => `/api/stills/${id}/image`;
 
@@ -176,17 +137,14 @@ export function layoutData(name: string): Promise<LayoutData> {
   let p = layoutCache.get(name);
   if (!p) {
     const base = `/api/layouts/${encodeURIComponent(name)}`;
+    const array = (a: LayoutArray): Promise<ArrayBuffer> => getBinary(`${base}/${a}`);
     p = (async () => {
-      const meta = await getJson<{
-        manifest: { name: string; kind: 'points' | 'grid'; grid?: { rows: number; cols: number } };
-        deepzoom: LayoutData['deepzoom'];
-        clusters: string[] | null;
-      }>(base);
+      const meta = await getJson<LayoutDetail>(base);
       const [xy, ids, movies, clusters] = await Promise.all([
-        getBinary(`${base}/xy.f32`),
-        getBinary(`${base}/ids.u32`),
-        getBinary(`${base}/movies.u32`),
-        meta.clusters ? getBinary(`${base}/clusters.u32`) : Promise.resolve(null),
+        array('xy.f32'),
+        array('ids.u32'),
+        array('movies.u32'),
+        meta.clusters ? array('clusters.u32') : Promise.resolve(null),
       ]);
       return {
         name,
@@ -206,33 +164,8 @@ export function layoutData(name: string): Promise<LayoutData> {
   return p;
 }
 
-export interface ColourMatch {
-  query: string;
-  matched: string;
-  deltaE: number;
-  share: number;
-}
-
-export interface ColourSearch {
-  query: { hex: string; weight: number }[];
-  target: 'stills' | 'movies';
-  searched: number;
-  stills?: { id: number; movieId: number; distance: number; matches: ColourMatch[]; palette: string[] }[];
-  movies?: { movie: Movie | null; distance: number; matches: ColourMatch[]; palette: string[] }[];
-}
-
 export const colourSearch = (colours: string, target: 'stills' | 'movies', k = 24): Promise<ColourSearch> =>
   getJson(`/api/search/colours?colours=${encodeURIComponent(colours)}&target=${target}&k=${k}`);
-
-export interface Comparison {
-  model: string;
-  a: { movie: Movie; stills: number; rhythmMean: number; rhythmStd: number };
-  b: { movie: Movie; stills: number; rhythmMean: number; rhythmStd: number };
-  distance: number;
-  pathLength: number;
-  aligned: { a: number; b: number }[];
-  closest: { a: number; b: number; distance: number }[];
-}
 
 export const compareMovies = (a: number, b: number): Promise<Comparison> =>
   getJson(`/api/compare?a=${a}&b=${b}&steps=40`);

@@ -6,7 +6,15 @@
  */
 import OpenSeadragon from 'openseadragon';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { layoutData, movieDetail, stillImage, type AtlasSummary, type LayoutData, type Movie } from './api';
+import {
+  layoutData,
+  movieDetail,
+  NO_CLUSTER,
+  stillImage,
+  type AtlasSummary,
+  type LayoutData,
+  type Movie,
+} from './api';
 import { categoryColors, rgbHex, UNKNOWN } from './colors';
 import {
   createPointsRenderer,
@@ -116,7 +124,7 @@ export function MapView({
       let c: string | null;
       if (colorBy === 'cluster' && layout.clusters && layout.clusterLabels) {
         const ci = layout.clusters[i];
-        c = ci === 0xffffffff ? null : layout.clusterLabels[ci];
+        c = ci === NO_CLUSTER ? null : layout.clusterLabels[ci];
       } else c = categoryOf(movieById.get(layout.movies[i]), colorBy);
       cats[i] = c;
       if (c !== null) counts.set(c, (counts.get(c) ?? 0) + 1);

@@ -19,7 +19,8 @@ import { href, navigate, type Route } from './route';
 
 type Swatch = { color: [number, number, number]; share: number };
 
-function fromHex(p: PaletteColour[]): Swatch[] {
+/** Swatches from palette colours (full ones, or a cluster's hex and share). */
+function fromHex(p: Pick<PaletteColour, 'hex' | 'share'>[]): Swatch[] {
   return p.map((c) => ({
     color: [
       parseInt(c.hex.slice(1, 3), 16),

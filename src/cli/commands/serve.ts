@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
 import { openAtlas } from '../../atlas/atlas.js';
 import { listLayouts } from '../../atlas/layouts.js';
+import { deepZoomFile, layoutDir } from '../../atlas/paths.js';
 import { renderGridDeepZoom } from '../../render/render.js';
 import { startServer } from '../../server/server.js';
-import { ExplorerData } from '../../server/data.js';
 import { intArg } from '../args.js';
 import type { Run } from '../main.js';
 
@@ -43,12 +44,11 @@ export function registerServe(program: Command, run: Run): void {
         if (o.deepzoom) {
           const atlas = await openAtlas(o.atlas, { readonly: true });
           try {
-            const data = await ExplorerData.open(atlas);
             for (const l of listLayouts(atlas)) {
-              if (l.kind !== 'grid' || data.deepZoomFile(l.name)) continue;
+              if (l.kind !== 'grid' || existsSync(deepZoomFile(atlas.paths, l.name))) continue;
               const r = await renderGridDeepZoom(atlas, {
                 layout: l.name,
-                out: `${atlas.paths.maps}/${l.name}`,
+                out: layoutDir(atlas.paths, l.name),
                 onProgress: ctx.progress.callback,
                 signal: ctx.signal,
               });
