@@ -24,9 +24,10 @@
  */
 import zlib from 'node:zlib';
 import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
-import { AtlasError, invalidArgument, unknownChoice } from '../errors.js';
+import { AtlasError, unknownChoice } from '../errors.js';
 import type { RawImage } from '../types.js';
 import { decodeJpegNative } from './native-jpeg.js';
+import { checkInt, checkNumber } from '../validate.js';
 
 export const STILL_WIDTH = 224,
   STILL_HEIGHT = 126;
@@ -93,13 +94,9 @@ export function resolveStandardiseOptions(options: StandardiseOptions = {}): Req
   const fit = options.fit ?? DEFAULTS.fit;
   if (!Object.hasOwn(FITS, fit)) throw unknownChoice('fit', String(fit), Object.keys(FITS));
   const maxPixels = options.maxPixels ?? DEFAULTS.maxPixels;
-  if (typeof maxPixels !== 'number' || !(maxPixels >= 1) || !Number.isFinite(maxPixels)) {
-    throw invalidArgument('--max-pixels', 'a positive number of pixels', maxPixels);
-  }
+  checkNumber('--max-pixels', maxPixels, 1, Infinity);
   const minSide = options.minSide ?? DEFAULTS.minSide;
-  if (typeof minSide !== 'number' || !Number.isInteger(minSide) || minSide < 1) {
-    throw invalidArgument('--min-side', 'an integer ≥ 1', minSide);
-  }
+  checkInt('--min-side', minSide, 1, Infinity);
   const failOn = options.failOn ?? DEFAULTS.failOn;
   if (!FAIL_ON_LEVELS.includes(failOn)) throw unknownChoice('fail-on level', String(failOn), FAIL_ON_LEVELS);
   return { fit, maxPixels, minSide, failOn };
@@ -113,9 +110,7 @@ export function resolveStandardiseOptions(options: StandardiseOptions = {}): Req
  */
 export function configureSharp(opts: { concurrency?: number } = {}): void {
   const concurrency = opts.concurrency ?? 1;
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
-    throw invalidArgument('sharp concurrency', 'an integer 1–64', concurrency);
-  }
+  checkInt('sharp concurrency', concurrency, 1, 64);
   sharp.concurrency(concurrency);
   sharp.cache(false);
 }

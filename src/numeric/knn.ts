@@ -20,9 +20,10 @@
  * data, halves the products but was measured no faster: the JavaScript scan and
  * the transpose cost what the products saved.)
  */
-import { AtlasError, invalidArgument, throwIfAborted } from '../errors.js';
+import { AtlasError, throwIfAborted } from '../errors.js';
 import { matrixSource, type Matrix, type RowSource, type StageOptions } from '../types.js';
 import { matmul } from './matmul.js';
+import { checkChoice, checkInt, requireInt } from '../validate.js';
 
 export interface KnnResult {
   n: number;
@@ -227,8 +228,7 @@ function scanBlock(
  */
 export async function knn(data: RowSource, opts: KnnOptions & { queries?: RowSource }): Promise<KnnResult> {
   const metric = opts.metric ?? 'euclidean';
-  if (!KNN_METRICS.includes(metric))
-    throw invalidArgument('metric', `one of [${KNN_METRICS.join(', ')}]`, metric);
+  checkChoice('metric', metric, KNN_METRICS);
   const self = opts.queries === undefined;
   const queries = opts.queries ?? data;
   const excludeSelf = self && opts.excludeSelf === true;
@@ -238,9 +238,8 @@ export async function knn(data: RowSource, opts: KnnOptions & { queries?: RowSou
     throw new AtlasError('INVALID_ARGUMENT', `queries have ${queries.dim} columns but the data has ${dim}`, {
       value: String(queries.dim),
     });
-  const k = opts.k;
+  const k = requireInt('k', opts.k, 1, Infinity);
   const available = excludeSelf ? n - 1 : n;
-  if (!Number.isInteger(k) || k < 1) throw invalidArgument('k', 'a positive integer', k);
   if (k > available)
     throw new AtlasError(
       'INVALID_ARGUMENT',
@@ -248,11 +247,9 @@ export async function knn(data: RowSource, opts: KnnOptions & { queries?: RowSou
       { value: String(k), suggestion: `use k ≤ ${available}` },
     );
   const blockRows = opts.blockRows ?? 1024;
-  if (!Number.isInteger(blockRows) || blockRows < 16 || blockRows > 65536)
-    throw invalidArgument('blockRows', 'an integer 16 … 65,536', blockRows);
+  checkInt('blockRows', blockRows, 16, 65536);
   const threads = opts.threads;
-  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1))
-    throw invalidArgument('threads', 'a positive integer', threads);
+  checkInt('threads', threads, 1, Infinity);
 
   const cosine = metric === 'cosine';
   const m = queries.rows;
