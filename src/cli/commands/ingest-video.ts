@@ -1,11 +1,20 @@
 import type { Command } from 'commander';
 import { openAtlas } from '../../atlas/atlas.js';
-import { FITS, type FitMode } from '../../imaging/standardise.js';
+import type { FitMode } from '../../imaging/standardise.js';
 import { ingestVideo } from '../../sources/video.js';
 import { choiceArg, intArg, numberArg } from '../args.js';
 import type { Run } from '../main.js';
+import {
+  addStoreOptions,
+  atlasOption,
+  concurrencyOption,
+  fitOption,
+  jsonOption,
+  storeOf,
+  type StoreFlags,
+} from '../options.js';
 
-interface VideoFlags {
+interface VideoFlags extends StoreFlags {
   atlas: string;
   title?: string;
   year?: number;
@@ -18,18 +27,15 @@ interface VideoFlags {
   format: 'jpg' | 'png';
   fit: FitMode;
   concurrency?: number;
-  store?: string;
-  endpoint?: string;
-  storeStills?: boolean;
   json?: boolean;
 }
 
 export function registerIngestVideo(program: Command, run: Run): void {
-  program
+  const cmd = program
     .command('ingest-video')
     .description('add a movie to an atlas from a video file: one still per scene change (needs ffmpeg)')
     .argument('<file>', 'video file (anything ffmpeg reads)')
-    .requiredOption('--atlas <dir>', 'atlas directory (created if missing)')
+    .addOption(atlasOption({ create: true }))
     .option('--title <title>', 'movie title (default: the file name; "Title (1999).mp4" gives the year too)')
     .option('--year <year>', 'release year', intArg('--year', 1870, 2100))
     .option('--director <name>', 'director')
@@ -58,32 +64,13 @@ export function registerIngestVideo(program: Command, run: Run): void {
       choiceArg('--format', ['jpg', 'png'] as const),
       'jpg',
     )
-    .option(
-      '--fit <mode>',
-      `how to reach 16:9: ${Object.keys(FITS).join('|')}`,
-      choiceArg('--fit', Object.keys(FITS) as FitMode[]),
-      'letterbox',
-    )
-    .option(
-      '--concurrency <n>',
-      'stills standardised at once (default: 2 × cores)',
-      intArg('--concurrency', 1, 256),
-    )
-    .option(
-      '--store <url>',
-      'keep originals in s3://bucket/prefix (recorded in a new atlas; default: local files)',
-    )
-    .option('--endpoint <url>', 'S3-compatible server for --store')
-    .option('--store-stills', 'keep standardised stills in --store too (default: local disk)')
-    .option('--json', 'machine-readable output (JSON lines)')
+    .addOption(fitOption())
+    .addOption(concurrencyOption());
+  addStoreOptions(cmd)
+    .addOption(jsonOption())
     .action((file: string, o: VideoFlags) =>
       run(o, async (ctx) => {
-        const atlas = openAtlas(o.atlas, {
-          create: true,
-          store: o.store,
-          endpoint: o.endpoint,
-          storeStills: o.storeStills,
-        });
+        const atlas = openAtlas(o.atlas, { create: true, ...storeOf(o) });
         try {
           const r = await ingestVideo(atlas, file, {
             title: o.title,

@@ -6,6 +6,7 @@ import { startServer } from '../../server/server.js';
 import { ExplorerData } from '../../server/data.js';
 import { intArg } from '../args.js';
 import type { Run } from '../main.js';
+import { atlasOption, jsonOption } from '../options.js';
 
 interface ServeFlags {
   atlas: string;
@@ -20,7 +21,7 @@ export function registerServe(program: Command, run: Run): void {
   program
     .command('serve')
     .description('browse an atlas in a local web explorer (read-only; map, stills, movies, clusters)')
-    .requiredOption('--atlas <dir>', 'atlas directory')
+    .addOption(atlasOption())
     .option(
       '--port <n>',
       'port to listen on; 0 picks a free one (default 4173)',
@@ -37,7 +38,7 @@ export function registerServe(program: Command, run: Run): void {
       'first render the deep-zoom tiles of grid layouts that have none (into <atlas>/maps/<grid>/)',
     )
     .option('--log', 'print a line per request')
-    .option('--json', 'machine-readable output (JSON lines)')
+    .addOption(jsonOption())
     .action((o: ServeFlags) =>
       run(o, async (ctx) => {
         if (o.deepzoom) {
