@@ -5,16 +5,14 @@
  * it to a command.
  */
 import { Option, type Command } from 'commander';
+import { openAtlas } from '../atlas/atlas.js';
 import { FITS, type FitMode } from '../imaging/standardise.js';
 import { DEFAULT_NORMALIZATION, NORMALIZATIONS } from '../looks/vectors.js';
 import { choiceArg, intArg } from './args.js';
 
-/** `--atlas <dir>`, required; `create`: the command makes the atlas when it is missing. */
-export function atlasOption(opts: { create?: boolean } = {}): Option {
-  return new Option(
-    '--atlas <dir>',
-    opts.create ? 'atlas directory (created if missing)' : 'atlas directory',
-  ).makeOptionMandatory();
+/** `--atlas <dir>`, required: an atlas that exists (`addNewAtlasOptions` for one a command may create). */
+export function atlasOption(): Option {
+  return new Option('--atlas <dir>', 'atlas directory').makeOptionMandatory();
 }
 
 /** `--json`: results and progress as JSON lines on stdout. */
@@ -57,7 +55,7 @@ export function movieOption(): Option {
 }
 
 /** `--fit <mode>`: how a still reaches 16:9 when it is standardised. */
-export function fitOption(): Option {
+function fitOption(): Option {
   return new Option('--fit <mode>', `how to reach 16:9: ${Object.keys(FITS).join('|')}`)
     .argParser(choiceArg('--fit', Object.keys(FITS) as FitMode[]))
     .default('letterbox');
@@ -70,16 +68,26 @@ export function concurrencyOption(): Option {
   );
 }
 
-/** The values of the store group (`addStoreOptions`), as `openAtlas` takes them. */
-export interface StoreFlags {
+/** How stills are standardised: `--fit` and `--concurrency`. */
+export function addStandardiseOptions(cmd: Command): Command {
+  return cmd.addOption(fitOption()).addOption(concurrencyOption());
+}
+
+/** The values of `addNewAtlasOptions`. */
+export interface NewAtlasFlags {
+  atlas: string;
   store?: string;
   endpoint?: string;
   storeStills?: boolean;
 }
 
-/** `--store`, `--endpoint`, `--store-stills`: where a new atlas keeps originals and stills. */
-export function addStoreOptions(cmd: Command): Command {
+/**
+ * The options of a command that adds stills and creates the atlas when it is missing:
+ * `--atlas` and where a new atlas keeps its blobs (`--store`, `--endpoint`, `--store-stills`).
+ */
+export function addNewAtlasOptions(cmd: Command): Command {
   return cmd
+    .requiredOption('--atlas <dir>', 'atlas directory (created if missing)')
     .option(
       '--store <url>',
       'keep originals in s3://bucket/prefix (recorded in a new atlas; default: local files)',
@@ -88,7 +96,12 @@ export function addStoreOptions(cmd: Command): Command {
     .option('--store-stills', 'keep standardised stills in --store too (default: local disk)');
 }
 
-/** The store group's values for `openAtlas`. */
-export function storeOf(o: StoreFlags): StoreFlags {
-  return { store: o.store, endpoint: o.endpoint, storeStills: o.storeStills };
+/** Opens the atlas `addNewAtlasOptions` names, creating it (with its store) when missing. */
+export function openNewAtlas(o: NewAtlasFlags) {
+  return openAtlas(o.atlas, {
+    create: true,
+    store: o.store,
+    endpoint: o.endpoint,
+    storeStills: o.storeStills,
+  });
 }

@@ -1,21 +1,17 @@
 import type { Command } from 'commander';
-import { openAtlas } from '../../atlas/atlas.js';
 import type { FitMode } from '../../imaging/standardise.js';
 import { ingestVideo } from '../../sources/video.js';
 import { choiceArg, intArg, numberArg } from '../args.js';
 import type { Run } from '../main.js';
 import {
-  addStoreOptions,
-  atlasOption,
-  concurrencyOption,
-  fitOption,
+  addNewAtlasOptions,
+  addStandardiseOptions,
   jsonOption,
-  storeOf,
-  type StoreFlags,
+  openNewAtlas,
+  type NewAtlasFlags,
 } from '../options.js';
 
-interface VideoFlags extends StoreFlags {
-  atlas: string;
+interface VideoFlags extends NewAtlasFlags {
   title?: string;
   year?: number;
   director?: string;
@@ -31,11 +27,12 @@ interface VideoFlags extends StoreFlags {
 }
 
 export function registerIngestVideo(program: Command, run: Run): void {
-  const cmd = program
-    .command('ingest-video')
-    .description('add a movie to an atlas from a video file: one still per scene change (needs ffmpeg)')
-    .argument('<file>', 'video file (anything ffmpeg reads)')
-    .addOption(atlasOption({ create: true }))
+  const cmd = addNewAtlasOptions(
+    program
+      .command('ingest-video')
+      .description('add a movie to an atlas from a video file: one still per scene change (needs ffmpeg)')
+      .argument('<file>', 'video file (anything ffmpeg reads)'),
+  )
     .option('--title <title>', 'movie title (default: the file name; "Title (1999).mp4" gives the year too)')
     .option('--year <year>', 'release year', intArg('--year', 1870, 2100))
     .option('--director <name>', 'director')
@@ -63,14 +60,12 @@ export function registerIngestVideo(program: Command, run: Run): void {
       'format of the kept frames: jpg|png',
       choiceArg('--format', ['jpg', 'png'] as const),
       'jpg',
-    )
-    .addOption(fitOption())
-    .addOption(concurrencyOption());
-  addStoreOptions(cmd)
+    );
+  addStandardiseOptions(cmd)
     .addOption(jsonOption())
     .action((file: string, o: VideoFlags) =>
       run(o, async (ctx) => {
-        const atlas = openAtlas(o.atlas, { create: true, ...storeOf(o) });
+        const atlas = openNewAtlas(o);
         try {
           const r = await ingestVideo(atlas, file, {
             title: o.title,

@@ -7,13 +7,12 @@ import { numberArg } from '../args.js';
 import type { CliContext } from '../context.js';
 import type { Run } from '../main.js';
 import {
-  addStoreOptions,
+  addNewAtlasOptions,
+  addStandardiseOptions,
   atlasOption,
-  concurrencyOption,
-  fitOption,
   jsonOption,
-  storeOf,
-  type StoreFlags,
+  openNewAtlas,
+  type NewAtlasFlags,
 } from '../options.js';
 
 interface StdFlags {
@@ -29,15 +28,13 @@ function standardiseOptions(o: StdFlags) {
 }
 
 function addStdOptions(cmd: Command): Command {
-  return cmd
-    .addOption(fitOption())
+  return addStandardiseOptions(cmd)
     .option(
       '--max-pixels <MP>',
       'reject images larger than this many megapixels',
       numberArg('--max-pixels', 0.001, 10000),
       100,
     )
-    .addOption(concurrencyOption())
     .addOption(jsonOption());
 }
 
@@ -49,18 +46,17 @@ function summary(r: { ready: number; rejected: number; processed: number; second
 
 export function registerIngest(program: Command, run: Run): void {
   addStdOptions(
-    addStoreOptions(
+    addNewAtlasOptions(
       program
         .command('ingest')
         .description(
           'add stills to an atlas (folders of `Title (Year)` movie folders, or a movies.csv/json manifest) and standardise them to 224×126',
         )
-        .argument('<src...>', 'folders, still files or manifests')
-        .addOption(atlasOption({ create: true })),
+        .argument('<src...>', 'folders, still files or manifests'),
     ),
-  ).action((src: string[], o: StdFlags & StoreFlags) =>
+  ).action((src: string[], o: StdFlags & NewAtlasFlags) =>
     run(o, async (ctx: CliContext) => {
-      const atlas = openAtlas(o.atlas, { create: true, ...storeOf(o) });
+      const atlas = openNewAtlas(o);
       try {
         const r = await ingestStills(atlas, src, {
           concurrency: o.concurrency,

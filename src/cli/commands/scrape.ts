@@ -1,17 +1,15 @@
 import type { Command } from 'commander';
-import { openAtlas } from '../../atlas/atlas.js';
 import { invalidArgument, unknownChoice } from '../../errors.js';
 import { FILMGRAB_URL, scrapeFilmGrab, type ScrapeResult } from '../../sources/filmgrab/crawl.js';
 import { USER_AGENT } from '../../sources/filmgrab/http.js';
 import { intArg, numberArg } from '../args.js';
 import type { Run } from '../main.js';
 import {
-  addStoreOptions,
-  atlasOption,
+  addNewAtlasOptions,
   concurrencyOption,
   jsonOption,
-  storeOf,
-  type StoreFlags,
+  openNewAtlas,
+  type NewAtlasFlags,
 } from '../options.js';
 
 /** Sites `filmatlas scrape` can crawl, with their defaults. */
@@ -34,8 +32,7 @@ function isLoopback(url: string): boolean {
   }
 }
 
-interface ScrapeFlags extends StoreFlags {
-  atlas: string;
+interface ScrapeFlags extends NewAtlasFlags {
   limit?: number;
   movie?: string[];
   rate: number;
@@ -61,13 +58,14 @@ function summary(r: ScrapeResult): string {
 }
 
 export function registerScrape(program: Command, run: Run): void {
-  const cmd = program
-    .command('scrape')
-    .description(
-      'collect stills and credits from a website into an atlas, politely and resumably (Ctrl-C, then run again)',
-    )
-    .argument('<site>', `site to crawl: ${Object.keys(SITES).join('|')}`)
-    .addOption(atlasOption({ create: true }))
+  addNewAtlasOptions(
+    program
+      .command('scrape')
+      .description(
+        'collect stills and credits from a website into an atlas, politely and resumably (Ctrl-C, then run again)',
+      )
+      .argument('<site>', `site to crawl: ${Object.keys(SITES).join('|')}`),
+  )
     .option(
       '--limit <n>',
       'crawl at most this many movies of the index (default: all)',
@@ -92,8 +90,7 @@ export function registerScrape(program: Command, run: Run): void {
       86_400,
     )
     .option('--user-agent <ua>', `User-Agent header (default: ${USER_AGENT})`)
-    .addOption(concurrencyOption());
-  addStoreOptions(cmd)
+    .addOption(concurrencyOption())
     .addOption(jsonOption())
     .action((site: string, o: ScrapeFlags) =>
       run(o, async (ctx) => {
@@ -107,7 +104,7 @@ export function registerScrape(program: Command, run: Run): void {
             String(o.rate),
           );
         }
-        const atlas = openAtlas(o.atlas, { create: true, ...storeOf(o) });
+        const atlas = openNewAtlas(o);
         try {
           const r = await scrapeFilmGrab(atlas, {
             baseUrl,
