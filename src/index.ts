@@ -140,6 +140,7 @@ export {
   exportFeatures,
   EXPORT_FORMATS,
   type ExportFormat,
+  type ExportFormatEntry,
   type ExportOptions,
   type ExportResult,
   type FeatureSource,
@@ -173,11 +174,13 @@ export {
   type KnnSearchOptions,
   type KnnMetric,
 } from './numeric/knn.js';
+export { type OptionSpec } from './validate.js';
 export { tsne, type TsneOptions } from './layout/tsne.js';
 export { umap, type UmapOptions } from './layout/umap.js';
 export {
   mapLayout,
   checkMapOptions,
+  MAP_OPTIONS,
   reducer,
   REDUCERS,
   type MapOptions,

@@ -12,7 +12,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { invalidArgument, unknownChoice } from '../errors.js';
+import { unknownChoice } from '../errors.js';
+import { checkInt } from '../validate.js';
 import type { Atlas } from './atlas.js';
 import { writeAtomic, writeJsonAtomic } from './files.js';
 import { paletteDir } from './paths.js';
@@ -60,8 +61,7 @@ export interface PaletteSetKey {
 /** Checks (and defaults: 'lab', 6) the space and k that name a palette set. */
 export function paletteSetKey(options: { space?: string; k?: number } = {}): PaletteSetKey {
   const k = options.k ?? DEFAULT_PALETTE_K;
-  if (!Number.isInteger(k) || k < 1 || k > MAX_PALETTE_K)
-    throw invalidArgument('--k', `an integer 1–${MAX_PALETTE_K}`, k);
+  checkInt('--k', k, 1, MAX_PALETTE_K);
   return { space: checkPaletteSpace(options.space ?? 'lab'), k };
 }
 

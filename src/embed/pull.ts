@@ -8,6 +8,7 @@ import { takePidLock } from '../store/lock.js';
 import { AtlasError, describeError, invalidArgument, throwIfAborted, unknownChoice } from '../errors.js';
 import type { ProgressCallback } from '../types.js';
 import { modelCacheDir } from './cache.js';
+import { checkInt } from '../validate.js';
 
 /** A downloadable model file. */
 export interface ModelFile {
@@ -206,11 +207,8 @@ function checkUrl(url: string, what: string): void {
 }
 
 function intOption(name: string, value: number | undefined, dflt: number, min: number, max: number): number {
-  if (value === undefined) return dflt;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw invalidArgument(name, `an integer from ${min} to ${max}`, value);
-  }
-  return value;
+  checkInt(name, value, min, max);
+  return value ?? dflt;
 }
 
 /** A cache hit: the file is there and matches what is expected (re-hashed only when we have no record of it). */

@@ -2,11 +2,12 @@ import { recordRun } from '../catalog/runs.js';
 import type { Atlas } from '../atlas/atlas.js';
 import { readStill } from '../atlas/stills.js';
 import type { StillRow } from '../catalog/catalog.js';
-import { AtlasError, describeError, invalidArgument, unknownChoice } from '../errors.js';
+import { AtlasError, describeError, unknownChoice } from '../errors.js';
 import type { RawImage, StageOptions } from '../types.js';
 import type { EmbedderOptions } from './embedder.js';
 import { FeatureWriter } from './features.js';
 import { EMBEDDERS } from './registry.js';
+import { checkInt } from '../validate.js';
 
 export interface EmbedOptions extends StageOptions, EmbedderOptions {
   /** Embedder id: one of EMBEDDERS. */
@@ -62,8 +63,7 @@ export async function embedStills(atlas: Atlas, options: EmbedOptions): Promise<
   const entry = EMBEDDERS[options.model];
   if (!entry) throw unknownChoice('model', options.model, Object.keys(EMBEDDERS));
   const batch = options.batch ?? entry.defaultBatch;
-  if (!Number.isInteger(batch) || batch < 1 || batch > 1024)
-    throw invalidArgument('--batch', 'an integer 1–1024', options.batch);
+  checkInt('--batch', batch, 1, 1024);
   const started = performance.now();
   const embedder = await entry.create(options);
   let writer: FeatureWriter | undefined;

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { writeAtomicVia } from '../atlas/files.js';
 import { AtlasError, describeError, invalidArgument, throwIfAborted, unknownChoice } from '../errors.js';
 import type { ProgressCallback } from '../types.js';
+import { checkInt } from '../validate.js';
 
 export { npyHeader } from './npy.js';
 
@@ -22,26 +23,44 @@ export interface FeatureSource {
 
 export type ExportFormat = 'npy' | 'hdf5' | 'parquet' | 'csv' | 'json';
 
-export const EXPORT_FORMATS: Record<ExportFormat, { extension: string; description: string }> = {
+/** One export format: its file extension, what it holds, and its writer. */
+export interface ExportFormatEntry {
+  extension: string;
+  description: string;
+  /**
+   * Writes the source to `path` from `blocks` (`blockRows` rows each). Each writer's
+   * module is imported on use, so h5wasm and parquet-wasm load only when asked for.
+   */
+  write(source: FeatureSource, path: string, blocks: Blocks, blockRows: number): Promise<void>;
+}
+
+/** The lookup table of export formats: a new format is one entry here. */
+export const EXPORT_FORMATS: Record<ExportFormat, ExportFormatEntry> = {
   npy: {
     extension: '.npy',
     description: 'NumPy array, rows × dim float32 (numpy.load); the matrix only, in row order: export csv or parquet for the still ids',
+    write: async (source, path, blocks) => (await import('./npy.js')).writeNpy(source, path, blocks),
   },
   hdf5: {
     extension: '.h5',
     description: "HDF5 (h5py): 'mydataset' rows × dim float32 as the original analysis stored it, 'still_ids' uint32, 'movies' strings",
+    write: async (source, path, blocks) => (await import('./hdf5.js')).writeHdf5(source, path, blocks),
   },
   parquet: {
     extension: '.parquet',
     description: 'Parquet (pandas, polars, DuckDB): still_id uint32, movie string, vector fixed-size list of float32',
+    write: async (source, path, blocks, blockRows) =>
+      (await import('./parquet.js')).writeParquet(source, path, blocks, blockRows),
   },
   csv: {
     extension: '.csv',
     description: 'CSV: still_id, movie, f0 … f{dim-1}; floats written to read back as the same float32',
+    write: async (source, path, blocks) => (await import('./text.js')).writeCsv(source, path, blocks),
   },
   json: {
     extension: '.json',
     description: 'JSON: {model, dim, rows: [{still_id, movie, vector: […]}]}',
+    write: async (source, path, blocks) => (await import('./text.js')).writeJson(source, path, blocks),
   },
 };
 
@@ -103,7 +122,7 @@ export async function exportFeatures(
   if (!Object.hasOwn(EXPORT_FORMATS, format)) throw unknownChoice('export format', String(format), Object.keys(EXPORT_FORMATS));
   checkSource(source);
   const blockRows = options.blockRows ?? defaultBlockRows(source.dim);
-  if (!Number.isSafeInteger(blockRows) || blockRows < 1) throw invalidArgument('blockRows', 'a positive integer', blockRows);
+  checkInt('blockRows', blockRows, 1, Infinity);
   if (typeof outPath !== 'string' || outPath.length === 0) throw invalidArgument('--out', 'a file path', outPath);
   const path = resolve(outPath);
   let isDir = false;
@@ -121,23 +140,7 @@ export async function exportFeatures(
   throwIfAborted(options.signal);
   const blocks = readBlocks(source, blockRows, format, options);
   const write = async (tmp: string): Promise<void> => {
-    switch (format) {
-      case 'npy':
-        await (await import('./npy.js')).writeNpy(source, tmp, blocks);
-        break;
-      case 'hdf5':
-        await (await import('./hdf5.js')).writeHdf5(source, tmp, blocks);
-        break;
-      case 'parquet':
-        await (await import('./parquet.js')).writeParquet(source, tmp, blocks, blockRows);
-        break;
-      case 'csv':
-        await (await import('./text.js')).writeCsv(source, tmp, blocks);
-        break;
-      case 'json':
-        await (await import('./text.js')).writeJson(source, tmp, blocks);
-        break;
-    }
+    await EXPORT_FORMATS[format].write(source, tmp, blocks, blockRows);
     throwIfAborted(options.signal);
   };
   try {

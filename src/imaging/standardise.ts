@@ -25,9 +25,10 @@
 import zlib from 'node:zlib';
 import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { STILL_HEIGHT, STILL_WIDTH } from '../atlas/stills.js';
-import { AtlasError, invalidArgument, unknownChoice } from '../errors.js';
+import { AtlasError, unknownChoice } from '../errors.js';
 import type { RawImage } from '../types.js';
 import { decodeJpegNative } from './native-jpeg.js';
+import { checkInt, checkNumber } from '../validate.js';
 
 // The size is part of the atlas's format (src/atlas/stills.ts); re-exported for the stages that make stills.
 export { STILL_HEIGHT, STILL_WIDTH };
@@ -94,13 +95,9 @@ export function resolveStandardiseOptions(options: StandardiseOptions = {}): Req
   const fit = options.fit ?? DEFAULTS.fit;
   if (!Object.hasOwn(FITS, fit)) throw unknownChoice('fit', String(fit), Object.keys(FITS));
   const maxPixels = options.maxPixels ?? DEFAULTS.maxPixels;
-  if (typeof maxPixels !== 'number' || !(maxPixels >= 1) || !Number.isFinite(maxPixels)) {
-    throw invalidArgument('--max-pixels', 'a positive number of pixels', maxPixels);
-  }
+  checkNumber('--max-pixels', maxPixels, 1, Infinity);
   const minSide = options.minSide ?? DEFAULTS.minSide;
-  if (typeof minSide !== 'number' || !Number.isInteger(minSide) || minSide < 1) {
-    throw invalidArgument('--min-side', 'an integer ≥ 1', minSide);
-  }
+  checkInt('--min-side', minSide, 1, Infinity);
   const failOn = options.failOn ?? DEFAULTS.failOn;
   if (!FAIL_ON_LEVELS.includes(failOn)) throw unknownChoice('fail-on level', String(failOn), FAIL_ON_LEVELS);
   return { fit, maxPixels, minSide, failOn };
@@ -114,9 +111,7 @@ export function resolveStandardiseOptions(options: StandardiseOptions = {}): Req
  */
 export function configureSharp(opts: { concurrency?: number } = {}): void {
   const concurrency = opts.concurrency ?? 1;
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
-    throw invalidArgument('sharp concurrency', 'an integer 1–64', concurrency);
-  }
+  checkInt('sharp concurrency', concurrency, 1, 64);
   sharp.concurrency(concurrency);
   sharp.cache(false);
 }

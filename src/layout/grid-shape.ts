@@ -11,6 +11,7 @@
  */
 import { AtlasError, invalidArgument } from '../errors.js';
 import type { GridShape } from './grid-assign.js';
+import { requireInt } from '../validate.js';
 
 /**
  * RasterFairy's `getRectArrangements(n)`: every (a, b) with a·b = n and a ≤ b,
@@ -18,7 +19,7 @@ import type { GridShape } from './grid-assign.js';
  * [[269, 493], [29, 4573], [17, 7801], [1, 132617]].
  */
 export function rectArrangements(n: number): [number, number][] {
-  if (!Number.isSafeInteger(n) || n < 1) throw invalidArgument('n', 'a positive integer', n);
+  requireInt('n', n, 1, Infinity);
   const out: [number, number][] = [];
   for (let a = Math.floor(Math.sqrt(n)); a >= 1; a--) {
     if (n % a === 0) out.push([a, n / a]);
@@ -34,7 +35,7 @@ export const PROPORTION_THRESHOLD = 0.4;
 
 /** The most square (cols, rows) with cols ≤ rows and cols·rows ≥ n that leaves the fewest cells empty among near-square shapes. */
 export function nearSquareShape(n: number): GridShape {
-  if (!Number.isSafeInteger(n) || n < 1) throw invalidArgument('n', 'a positive integer', n);
+  requireInt('n', n, 1, Infinity);
   const root = Math.sqrt(n);
   let best: GridShape = { cols: Math.ceil(root), rows: Math.ceil(n / Math.ceil(root)) };
   let bestEmpty = best.cols * best.rows - n;

@@ -17,11 +17,12 @@
  */
 import type { Atlas } from '../atlas/atlas.js';
 import { FeatureReader } from '../embed/features.js';
-import { AtlasError, invalidArgument, throwIfAborted, unknownChoice } from '../errors.js';
+import { AtlasError, throwIfAborted, unknownChoice } from '../errors.js';
 import { fitTransformPca, type PcaModel } from '../numeric/pca.js';
 import type { Matrix, StageOptions } from '../types.js';
 import { writeLayout, type LayoutManifest } from '../atlas/layouts.js';
 import { checkArtefactName } from '../atlas/paths.js';
+import { checkOptions, type OptionSpec } from '../validate.js';
 
 export type ReduceMethod = 'pca' | 'tsne' | 'umap';
 
@@ -138,34 +139,103 @@ export function reducer(name: string): Reducer {
   return r;
 }
 
-function checkInt(name: string, v: number | undefined, min: number, max: number): void {
-  if (v !== undefined && (!Number.isSafeInteger(v) || v < min || v > max)) {
-    throw invalidArgument(name, `an integer ${min}–${max}`, v);
-  }
-}
-
-function checkNumber(name: string, v: number | undefined, min: number, max: number): void {
-  if (v !== undefined && (!Number.isFinite(v) || v < min || v > max)) {
-    throw invalidArgument(name, `a number ${min}–${max}`, v);
-  }
-}
+/**
+ * The tunable options of `mapLayout` as data: `checkMapOptions` checks them from here
+ * and the CLI's `map` flags are made from here, so a new option is its field in
+ * `MapOptions` and one entry below.
+ */
+export const MAP_OPTIONS: readonly OptionSpec<keyof MapOptions>[] = [
+  {
+    key: 'standardize',
+    type: 'switch',
+    description: "scale every feature to zero mean and unit variance first (sklearn's StandardScaler)",
+  },
+  {
+    key: 'components',
+    type: 'int',
+    min: 2,
+    max: 100,
+    value: '<n>',
+    description: `pca: components to fit and report (the map is the first two; default ${REDUCERS.pca.defaults.components})`,
+  },
+  {
+    key: 'pca',
+    type: 'int',
+    min: 0,
+    max: 1000,
+    value: '<n>',
+    description: `tsne/umap: PCA front-end dimensions, 0 = none (default ${REDUCERS.tsne.defaults.pca})`,
+  },
+  {
+    key: 'pcaMethod',
+    type: 'choice',
+    choices: ['auto', 'exact', 'randomized'],
+    value: '<m>',
+    description: 'auto|exact|randomized (default auto: randomized above 1,024 dimensions)',
+  },
+  {
+    key: 'seed',
+    type: 'int',
+    min: 0,
+    max: 2 ** 32 - 1,
+    value: '<n>',
+    description: 'seed for every random step (default 0)',
+  },
+  {
+    key: 'perplexity',
+    type: 'number',
+    min: 2,
+    max: 100,
+    value: '<p>',
+    description: `tsne: perplexity (default ${REDUCERS.tsne.defaults.perplexity})`,
+  },
+  {
+    key: 'iterations',
+    type: 'int',
+    min: 50,
+    max: 100000,
+    value: '<n>',
+    description: 'tsne: gradient-descent iterations (default 750)',
+  },
+  {
+    key: 'neighbors',
+    type: 'int',
+    min: 2,
+    max: 200,
+    value: '<k>',
+    description: `umap: neighbours (default ${REDUCERS.umap.defaults.neighbors})`,
+  },
+  {
+    key: 'minDist',
+    type: 'number',
+    min: 0,
+    max: 1,
+    value: '<d>',
+    description: `umap: minimum distance (default ${REDUCERS.umap.defaults.minDist})`,
+  },
+  {
+    key: 'epochs',
+    type: 'int',
+    min: 10,
+    max: 10000,
+    value: '<n>',
+    description: 'umap: optimisation epochs (default: by n)',
+  },
+  {
+    key: 'threads',
+    type: 'int',
+    min: 1,
+    max: 1024,
+    value: '<n>',
+    description: 'threads (default: all cores)',
+  },
+];
 
 /** Validates the options that do not need the data (the CLI calls this before opening the atlas). */
 export function checkMapOptions(o: MapOptions): Reducer {
   const r = reducer(o.reduce);
   checkArtefactName('layout', o.name);
-  checkInt('components', o.components, 2, 100);
-  checkInt('pca', o.pca, 0, 1000);
-  checkInt('seed', o.seed, 0, 2 ** 32 - 1);
-  checkNumber('perplexity', o.perplexity, 2, 100);
-  checkInt('iterations', o.iterations, 50, 100000);
-  checkInt('neighbors', o.neighbors, 2, 200);
-  checkNumber('min-dist', o.minDist, 0, 1);
-  checkInt('epochs', o.epochs, 10, 10000);
-  checkInt('threads', o.threads, 1, 1024);
-  if (o.pcaMethod !== undefined && !['auto', 'exact', 'randomized'].includes(o.pcaMethod)) {
-    throw unknownChoice('PCA method', o.pcaMethod, ['auto', 'exact', 'randomized']);
-  }
+  checkOptions(MAP_OPTIONS, o);
   return r;
 }
 

@@ -20,11 +20,12 @@
  * Everything lives in typed arrays; the only random step (a random initialisation)
  * uses the seeded generator, so a seed gives the same map on every run.
  */
-import { AtlasError, invalidArgument, throwIfAborted } from '../errors.js';
+import { AtlasError, throwIfAborted } from '../errors.js';
 import { selfNeighbours, type KnnResult } from '../numeric/knn.js';
 import { Random } from '../numeric/random.js';
 import type { Matrix, StageOptions } from '../types.js';
 import { bothWays } from '../numeric/sparse.js';
+import { checkChoice, checkInt, checkNumber } from '../validate.js';
 
 export interface TsneOptions extends StageOptions {
   /** Effective number of neighbours. Default 30; > 0 and at most (n − 1)/3. */
@@ -515,12 +516,6 @@ export function exactRepulsion(y: Float64Array, n: number, out: Float64Array): n
   return z;
 }
 
-function checkNumber(name: string, v: number | undefined, lo: number, hi: number, integer: boolean): void {
-  if (v === undefined) return;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi || (integer && !Number.isInteger(v)))
-    throw invalidArgument(name, `${integer ? 'an integer' : 'a number'} ${lo} … ${hi}`, v);
-}
-
 /**
  * t-SNE of the rows of `x` (typically n × 50 PCA output) to 2-D. Returns n×2
  * row-major float32 coordinates. Progress: stage 'knn' then 'tsne' (one event per
@@ -529,22 +524,21 @@ function checkNumber(name: string, v: number | undefined, lo: number, hi: number
 export async function tsne(x: Matrix, opts: TsneOptions = {}): Promise<Float32Array> {
   const n = x.rows;
   const perplexity = opts.perplexity ?? 30;
-  checkNumber('perplexity', perplexity, Number.MIN_VALUE, 1e6, false);
+  checkNumber('perplexity', perplexity, Number.MIN_VALUE, 1e6);
   const iterations = opts.iterations ?? 750;
-  checkNumber('iterations', iterations, 1, 100000, true);
+  checkInt('iterations', iterations, 1, 100000);
   const theta = opts.theta ?? 0.5;
-  checkNumber('theta', theta, 0.1, 1, false);
+  checkNumber('theta', theta, 0.1, 1);
   const early = opts.earlyExaggeration ?? 12;
-  checkNumber('earlyExaggeration', early, 1, 1000, false);
+  checkNumber('earlyExaggeration', early, 1, 1000);
   const earlyIterations = Math.min(iterations, opts.exaggerationIterations ?? 250);
-  checkNumber('exaggerationIterations', opts.exaggerationIterations, 0, 100000, true);
+  checkInt('exaggerationIterations', opts.exaggerationIterations, 0, 100000);
   const lr = opts.learningRate ?? Math.max(200, n / 12);
-  checkNumber('learningRate', lr, Number.MIN_VALUE, 1e9, false);
+  checkNumber('learningRate', lr, Number.MIN_VALUE, 1e9);
   const init = opts.init ?? 'pca';
-  if (init !== 'pca' && init !== 'random') throw invalidArgument('init', "'pca' or 'random'", init);
+  checkChoice('init', init, ['pca', 'random']);
   const repulsionMode = opts.repulsion ?? 'auto';
-  if (!['auto', 'fft', 'exact'].includes(repulsionMode))
-    throw invalidArgument('repulsion', "'auto', 'fft' or 'exact'", repulsionMode);
+  checkChoice('repulsion', repulsionMode, ['auto', 'fft', 'exact']);
   if (x.data.length < n * x.cols)
     throw new AtlasError(
       'INVALID_ARGUMENT',

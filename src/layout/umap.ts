@@ -26,11 +26,12 @@
  * generator, so a seed gives the same map bit for bit.
  */
 import { findABParams } from 'umap-js/dist/umap.js';
-import { AtlasError, invalidArgument, throwIfAborted } from '../errors.js';
+import { AtlasError, throwIfAborted } from '../errors.js';
 import { selfNeighbours, type KnnResult } from '../numeric/knn.js';
 import { Random } from '../numeric/random.js';
 import type { Matrix, StageOptions } from '../types.js';
 import { bothWays } from '../numeric/sparse.js';
+import { checkChoice, checkInt, checkNumber } from '../validate.js';
 
 export interface UmapOptions extends StageOptions {
   /** Neighbours per point, the point itself included (umap-learn's n_neighbors). Default 15; 2 … 200, and below n. */
@@ -57,12 +58,6 @@ const SMOOTH_K_TOLERANCE = 1e-5;
 const MIN_K_DIST_SCALE = 1e-3;
 const NEGATIVE_SAMPLE_RATE = 5;
 const CLIP = 4;
-
-function checkNumber(name: string, v: number | undefined, lo: number, hi: number, integer: boolean): void {
-  if (v === undefined) return;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi || (integer && !Number.isInteger(v)))
-    throw invalidArgument(name, `${integer ? 'an integer' : 'a number'} ${lo} … ${hi}`, v);
-}
 
 /** umap-js's default number of epochs for n points. */
 export function defaultEpochs(n: number): number {
@@ -169,12 +164,12 @@ export function fuzzySimplicialSet(
 export async function umap(x: Matrix, opts: UmapOptions = {}): Promise<Float32Array> {
   const n = x.rows;
   const neighbors = opts.neighbors ?? 15;
-  checkNumber('neighbors', neighbors, 2, 200, true);
+  checkInt('neighbors', neighbors, 2, 200);
   const minDist = opts.minDist ?? 0.1;
-  checkNumber('minDist', minDist, 0, 1, false);
-  checkNumber('epochs', opts.epochs, 1, 10000, true);
+  checkNumber('minDist', minDist, 0, 1);
+  checkInt('epochs', opts.epochs, 1, 10000);
   const init = opts.init ?? 'pca';
-  if (init !== 'pca' && init !== 'random') throw invalidArgument('init', "'pca' or 'random'", init);
+  checkChoice('init', init, ['pca', 'random']);
   if (x.data.length < n * x.cols)
     throw new AtlasError(
       'INVALID_ARGUMENT',

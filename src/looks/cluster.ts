@@ -35,6 +35,7 @@ export {
   type ClusterSummary,
   type StoredClusters,
 } from '../atlas/clusters.js';
+import { checkInt } from '../validate.js';
 
 export type ClusterMethod = 'kmeans' | 'hdbscan';
 export const CLUSTER_METHODS: Record<ClusterMethod, { description: string }> = {
@@ -204,12 +205,9 @@ export async function clusterStills(atlas: Atlas, options: ClusterOptions): Prom
       { value: String(n) },
     );
   const components = options.components ?? Math.min(50, vectors.dim, n - 1);
-  if (!Number.isInteger(components) || components < 1 || components > Math.min(vectors.dim, n)) {
-    throw invalidArgument('--components', `an integer 1–${Math.min(vectors.dim, n)}`, components);
-  }
+  checkInt('--components', components, 1, Math.min(vectors.dim, n));
   const sampleSize = options.sample ?? 2000;
-  if (!Number.isInteger(sampleSize) || sampleSize < 10 || sampleSize > 20000)
-    throw invalidArgument('--sample', 'an integer 10–20000', sampleSize);
+  checkInt('--sample', sampleSize, 10, 20000);
   const progress = (note: string, done: number, total: number): void =>
     options.onProgress?.({ stage: `cluster ${name}`, done, total, note });
   progress('pca', 0, 3);
@@ -237,8 +235,7 @@ export async function clusterStills(atlas: Atlas, options: ClusterOptions): Prom
     let kk: number;
     if (options.k === undefined || options.k === 'auto') {
       const maxK = options.maxK ?? Math.max(2, Math.min(20, Math.floor(Math.sqrt(n))));
-      if (!Number.isInteger(maxK) || maxK < 2 || maxK > 200)
-        throw invalidArgument('--max-k', 'an integer 2–200', maxK);
+      checkInt('--max-k', maxK, 2, 200);
       tried = [];
       let bestK = 2;
       let bestS = -Infinity;

@@ -14,10 +14,11 @@
  *    clusters chosen by excess of mass (stability). Points in no chosen cluster are
  *    noise (label −1).
  */
-import { invalidArgument, throwIfAborted } from '../errors.js';
+import { throwIfAborted } from '../errors.js';
 import { knn } from '../numeric/knn.js';
 import { Random } from '../numeric/random.js';
 import { matrixSource, type StageOptions } from '../types.js';
+import { checkInt, requireInt } from '../validate.js';
 
 export interface HdbscanOptions extends StageOptions {
   /** Smallest group that counts as a cluster; an integer ≥ 2. */
@@ -68,11 +69,9 @@ export async function hdbscan(
   d: number,
   options: HdbscanOptions,
 ): Promise<HdbscanResult> {
-  const mcs = options.minClusterSize;
-  if (!Number.isInteger(mcs) || mcs < 2) throw invalidArgument('--min-cluster-size', 'an integer ≥ 2', mcs);
+  const mcs = requireInt('--min-cluster-size', options.minClusterSize, 2, Infinity);
   const minSamples = options.minSamples ?? mcs;
-  if (!Number.isInteger(minSamples) || minSamples < 1)
-    throw invalidArgument('--min-samples', 'an integer ≥ 1', minSamples);
+  checkInt('--min-samples', minSamples, 1, Infinity);
   if (n < 2) return { labels: new Int32Array(n).fill(-1), clusters: 0, noise: n, stability: [] };
   const K = Math.min(n - 1, Math.max(minSamples, options.graphK ?? 15));
   const nn = await knn(matrixSource({ data: x, rows: n, cols: d }), {

@@ -4,8 +4,8 @@
  * and for clustering stills (PCA-reduced features, unit weights). Every random step
  * takes a seeded generator, so a seed gives the same clustering on every run.
  */
-import { invalidArgument } from '../errors.js';
 import { Random } from '../numeric/random.js';
+import { requireInt } from '../validate.js';
 
 export interface KMeansOptions {
   /** Clusters wanted; 1 ≤ k. Fewer come back when there are fewer distinct points. */
@@ -146,8 +146,7 @@ function lloyd(
  * duplicate points) are dropped, so `k` in the result may be smaller than asked.
  */
 export function kmeans(data: Float32Array, n: number, dim: number, options: KMeansOptions): KMeansResult {
-  const { k } = options;
-  if (!Number.isInteger(k) || k < 1) throw invalidArgument('k', 'an integer ≥ 1', k);
+  const k = requireInt('k', options.k, 1, Infinity);
   if (data.length < n * dim) throw new RangeError(`kmeans: ${data.length} floats for ${n}×${dim}`);
   if (n === 0) {
     return {

@@ -25,7 +25,7 @@ import {
 import { readStill } from '../atlas/stills.js';
 import { movieLabel } from '../catalog/catalog.js';
 import { contentRows } from '../embed/color.js';
-import { AtlasError, describeError, invalidArgument, throwIfAborted } from '../errors.js';
+import { AtlasError, describeError, throwIfAborted } from '../errors.js';
 import { labToSrgb, srgbToLab } from '../imaging/colour.js';
 import {
   describeLab,
@@ -37,6 +37,7 @@ import {
 } from '../imaging/palette-colour.js';
 import type { RawImage, StageOptions } from '../types.js';
 import { kmeans } from './kmeans.js';
+import { checkChoice, checkInt } from '../validate.js';
 
 // The stored form of palettes lives in src/atlas/palettes.ts; re-exported for the looks stage's users.
 export {
@@ -370,15 +371,13 @@ export async function writeBarcodePng(
   options: BarcodeOptions = {},
 ): Promise<{ path: string; width: number; height: number; columns: string[] }> {
   const mode = options.mode ?? 'mean';
-  if (mode !== 'mean' && mode !== 'dominant') throw invalidArgument('--mode', 'mean or dominant', mode);
+  checkChoice('--mode', mode, ['mean', 'dominant']);
   const n = stillIds.length;
   if (n === 0) throw new AtlasError('NOT_FOUND', 'the movie has no stills with palettes to draw');
   const cw = options.columnWidth ?? Math.max(1, Math.min(64, Math.ceil(800 / n)));
   const height = options.height ?? 200;
-  if (!Number.isInteger(cw) || cw < 1 || cw > 64)
-    throw invalidArgument('--column-width', 'an integer 1–64', cw);
-  if (!Number.isInteger(height) || height < 1 || height > 4096)
-    throw invalidArgument('--height', 'an integer 1–4096', height);
+  checkInt('--column-width', cw, 1, 64);
+  checkInt('--height', height, 1, 4096);
   const width = n * cw;
   const rgb = new Uint8Array(width * height * 3);
   const columns: string[] = [];

@@ -23,6 +23,7 @@ import {
   type PaletteSet,
 } from './palette.js';
 import { stillIndex, stillRef, type StillRef } from './vectors.js';
+import { checkInt } from '../validate.js';
 
 export interface QueryColour {
   hex: string;
@@ -176,7 +177,7 @@ export function searchPalettes(
 
 export async function searchColour(atlas: Atlas, options: ColourSearchOptions): Promise<ColourSearchResult> {
   const k = options.k ?? 12;
-  if (!Number.isInteger(k) || k < 1 || k > 1000) throw invalidArgument('--k', 'an integer 1–1000', k);
+  checkInt('--k', k, 1, 1000);
   if (options.colours.length === 0) throw invalidArgument('colours', 'at least one colour', '');
   const { set } = await computePalettes(atlas, {
     ...options.palette,

@@ -11,7 +11,7 @@
 import type { Atlas } from '../atlas/atlas.js';
 import { stillPictures } from '../atlas/stills.js';
 import { movieLabel } from '../catalog/catalog.js';
-import { AtlasError, invalidArgument } from '../errors.js';
+import { AtlasError } from '../errors.js';
 import { matmul } from '../numeric/matmul.js';
 import type { StageOptions } from '../types.js';
 import { writeRgbPng } from './palette.js';
@@ -25,6 +25,7 @@ import {
   type Normalization,
   type StillRef,
 } from './vectors.js';
+import { checkInt, checkNumber } from '../validate.js';
 
 export interface DtwResult {
   /** Sum of the costs along the path. */
@@ -170,10 +171,9 @@ export async function compareSequences(
 
 export async function compareMovies(atlas: Atlas, options: CompareOptions): Promise<CompareResult> {
   const band = options.band ?? 1;
-  if (!(band >= 0.01 && band <= 1)) throw invalidArgument('--band', 'a number 0.01–1', band);
+  checkNumber('--band', band, 0.01, 1);
   const columns = options.columns ?? 40;
-  if (!Number.isInteger(columns) || columns < 2 || columns > 500)
-    throw invalidArgument('--columns', 'an integer 2–500', columns);
+  checkInt('--columns', columns, 2, 500);
   const normalize = options.normalize ?? DEFAULT_NORMALIZATION;
   const ma = await findMovie(atlas, options.a);
   const mb = await findMovie(atlas, options.b);

@@ -25,7 +25,7 @@ import type { SharedColour } from '../api/contract.js';
 import type { Atlas } from '../atlas/atlas.js';
 import { movieLabel } from '../catalog/catalog.js';
 import { EMBEDDERS } from '../embed/registry.js';
-import { AtlasError, describeError, invalidArgument, throwIfAborted, unknownChoice } from '../errors.js';
+import { AtlasError, describeError, throwIfAborted, unknownChoice } from '../errors.js';
 import { deltaE, describeLab } from '../imaging/palette-colour.js';
 import { standardiseImage } from '../imaging/standardise.js';
 import { matmul } from '../numeric/matmul.js';
@@ -44,6 +44,7 @@ import {
   type StillIndex,
   type StillRef,
 } from './vectors.js';
+import { checkInt } from '../validate.js';
 
 /** Collections up to this many stills are searched exactly by default. */
 export const EXACT_LIMIT = 500_000;
@@ -128,7 +129,7 @@ export async function embedFile(vectors: LookVectors, file: string, weights?: st
 }
 
 function checkK(k: number, name = '--k'): void {
-  if (!Number.isInteger(k) || k < 1 || k > 1000) throw invalidArgument(name, 'an integer 1–1000', k);
+  checkInt(name, k, 1, 1000);
 }
 
 export async function similarStills(
@@ -340,8 +341,7 @@ export async function similarMovies(
   const k = options.k ?? 10;
   checkK(k);
   const pairsWanted = options.pairs ?? 3;
-  if (!Number.isInteger(pairsWanted) || pairsWanted < 0 || pairsWanted > 20)
-    throw invalidArgument('--pairs', 'an integer 0–20', pairsWanted);
+  checkInt('--pairs', pairsWanted, 0, 20);
   const normalize = options.normalize ?? DEFAULT_NORMALIZATION;
   const target = await findMovie(atlas, options.movie);
   const vectors = LookVectors.open(atlas, options.features, normalize);

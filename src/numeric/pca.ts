@@ -35,11 +35,12 @@
  * `svd_flip(u_based_decision=False)`; older sklearn flipped by U, so compare up
  * to sign).
  */
-import { AtlasError, invalidArgument, throwIfAborted, unknownChoice } from '../errors.js';
+import { AtlasError, throwIfAborted, unknownChoice } from '../errors.js';
 import type { RowSource, StageOptions } from '../types.js';
 import { symmetricEigen } from './eigen.js';
 import { matmul } from './matmul.js';
 import { Random } from './random.js';
+import { checkInt, requireInt } from '../validate.js';
 
 export interface PcaModel {
   components: number;
@@ -89,12 +90,6 @@ const OVERSAMPLES = 10;
  */
 function defaultBlockRows(dim: number): number {
   return Math.max(64, Math.min(65536, Math.floor((1 << 20) / Math.max(1, dim))));
-}
-
-function checkInt(name: string, v: number | undefined, min: number, max: number): void {
-  if (v === undefined) return;
-  if (!Number.isSafeInteger(v) || v < min || v > max)
-    throw invalidArgument(name, `an integer ${min}–${max}`, v);
 }
 
 /** Blocks of the source: [start, count) pairs. */
@@ -331,15 +326,12 @@ async function fit(
   if (d < 1)
     throw new AtlasError('INVALID_ARGUMENT', `PCA needs at least 1 column, got ${d}`, { value: String(d) });
   const limit = Math.min(n, d);
-  checkInt('PCA components', opts.components, 1, limit);
-  if (opts.components === undefined)
-    throw invalidArgument('PCA components', `an integer 1–${limit}`, undefined);
+  const k = requireInt('PCA components', opts.components, 1, limit);
   checkInt('PCA blockRows', opts.blockRows, 1, 1 << 24);
   checkInt('PCA threads', opts.threads, 1, 1024);
   const requested = opts.method ?? 'auto';
   if (!(PCA_METHODS as readonly string[]).includes(requested))
     throw unknownChoice('PCA method', requested, PCA_METHODS);
-  const k = opts.components;
   const method: 'exact' | 'randomized' =
     requested === 'auto' ? (d > 1024 && k <= 100 ? 'randomized' : 'exact') : requested;
   const blockRows = opts.blockRows ?? defaultBlockRows(d);

@@ -8,6 +8,7 @@ import { extname } from 'node:path';
 import sharp from 'sharp';
 import { invalidArgument } from '../errors.js';
 import { bounds2d } from '../layout/quality.js';
+import { checkInt } from '../validate.js';
 
 /** 12 distinguishable colours (Tableau 10 plus two), then "other" in light grey. */
 export const PLOT_PALETTE = [
@@ -168,8 +169,7 @@ export async function renderPlot(
     ['width', options.width],
     ['height', options.height],
   ] as const) {
-    if (v !== undefined && (!Number.isInteger(v) || v < 200 || v > 20000))
-      throw invalidArgument(`plot ${name}`, 'an integer 200–20000', v);
+    checkInt(`plot ${name}`, v, 200, 20000);
   }
   const { svg, legend } = scatterSvg(xy, labels, options);
   const width = options.width ?? 1600,

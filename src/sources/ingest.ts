@@ -10,6 +10,7 @@ import { nativeJpegAvailable } from '../imaging/native-jpeg.js';
 import { configureSharp, standardiseImage, type StandardiseOptions } from '../imaging/standardise.js';
 import type { StageOptions } from '../types.js';
 import { scanSources } from './scan.js';
+import { checkInt } from '../validate.js';
 
 export interface StandardiseStillsOptions extends StageOptions {
   /** Stills processed at once. Default 2 × CPU cores; 1–256. sharp runs them on libuv's threadpool. */
@@ -99,7 +100,7 @@ export async function addOriginalStill(
 
 function checkConcurrency(n: number | undefined): number {
   const v = n ?? Math.max(2, availableParallelism() * 2);
-  if (!Number.isInteger(v) || v < 1 || v > 256) throw invalidArgument('--concurrency', 'an integer 1–256', n);
+  checkInt('--concurrency', v, 1, 256);
   return v;
 }
 

@@ -24,6 +24,7 @@ import {
   type StandardiseStillsOptions,
 } from './ingest.js';
 import { parseMovieFolderName } from './scan.js';
+import { checkChoice, checkInt, checkNumber } from '../validate.js';
 
 export interface SceneOptions {
   /** Scene-change score (0–1) above which a frame starts a new shot. Default 0.3; lower finds more cuts. */
@@ -78,13 +79,11 @@ export const FFMPEG_HINT =
 
 function checkSceneOptions(o: SceneOptions): Required<Omit<SceneOptions, 'onProgress' | 'signal'>> {
   const threshold = o.threshold ?? 0.3;
-  if (!(threshold >= 0 && threshold <= 1)) throw invalidArgument('--threshold', 'a number 0–1', o.threshold);
+  checkNumber('--threshold', threshold, 0, 1);
   const max = o.max ?? 200;
-  if (!Number.isInteger(max) || max < 1 || max > 100_000)
-    throw invalidArgument('--max', 'an integer 1–100000', o.max);
+  checkInt('--max', max, 1, 100_000);
   const minInterval = o.minInterval ?? 1;
-  if (!(minInterval >= 0 && minInterval <= 3600))
-    throw invalidArgument('--min-interval', 'seconds 0–3600', o.minInterval);
+  checkNumber('--min-interval', minInterval, 0, 3600);
   const maxInterval = o.maxInterval ?? Math.max(60, minInterval * 2);
   if (!(maxInterval > minInterval && maxInterval <= 86_400)) {
     throw invalidArgument(
@@ -94,7 +93,7 @@ function checkSceneOptions(o: SceneOptions): Required<Omit<SceneOptions, 'onProg
     );
   }
   const format = o.format ?? 'jpg';
-  if (format !== 'jpg' && format !== 'png') throw invalidArgument('format', "'jpg' or 'png'", format);
+  checkChoice('format', format, ['jpg', 'png']);
   return {
     threshold,
     max,
@@ -247,8 +246,7 @@ export async function ingestVideo(
   const fromName = parseMovieFolderName(basename(path, extname(path)));
   const title = options.title?.trim() || fromName.title;
   const year = options.year ?? (options.title ? undefined : fromName.year);
-  if (year !== undefined && (!Number.isInteger(year) || year < 1870 || year > 2100))
-    throw invalidArgument('--year', 'a year 1870–2100', year);
+  checkInt('--year', year, 1870, 2100);
   const started = performance.now();
   const runOptions = {
     file: path,

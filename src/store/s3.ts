@@ -12,6 +12,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { AtlasError, describeError } from '../errors.js';
+import { checkInt } from '../validate.js';
 import type { BlobKind, BlobStore } from './blobs.js';
 
 export interface S3StoreOptions {
@@ -104,9 +105,7 @@ export class S3BlobStore implements BlobStore {
     }
     this.queueSize = options.queueSize ?? 4;
     const attempts = options.maxAttempts ?? 5;
-    if (!Number.isInteger(attempts) || attempts < 1 || attempts > 20) {
-      throw new AtlasError('INVALID_ARGUMENT', `expected 1–20 attempts for the S3 store but got ${attempts}`);
-    }
+    checkInt('S3 store attempts', attempts, 1, 20);
   }
 
   /** The object key of a blob. */

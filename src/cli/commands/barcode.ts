@@ -5,6 +5,7 @@ import { computePalettes, writeBarcodePng, type BarcodeMode } from '../../looks/
 import { findMovie } from '../../looks/vectors.js';
 import { choiceArg, intArg } from '../args.js';
 import type { Run } from '../main.js';
+import { atlasOption, jsonOption, movieOption } from '../options.js';
 
 interface BarcodeFlags {
   atlas: string;
@@ -20,8 +21,8 @@ export function registerBarcode(program: Command, run: Run): void {
   program
     .command('barcode')
     .description('a movie barcode PNG: one column per still in film order, its mean or dominant colour')
-    .requiredOption('--atlas <dir>', 'atlas directory')
-    .requiredOption('--movie <title>', 'movie, as "Title (Year)", title, slug or id')
+    .addOption(atlasOption())
+    .addOption(movieOption().makeOptionMandatory())
     .requiredOption('--png <file>', 'output PNG')
     .option(
       '--mode <mode>',
@@ -35,7 +36,7 @@ export function registerBarcode(program: Command, run: Run): void {
       intArg('--column-width', 1, 64),
     )
     .option('--height <px>', 'height (default 200)', intArg('--height', 1, 4096))
-    .option('--json', 'machine-readable output (JSON lines)')
+    .addOption(jsonOption())
     .action((o: BarcodeFlags) =>
       run(o, async (ctx) => {
         const atlas = await openAtlas(o.atlas);

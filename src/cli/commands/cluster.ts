@@ -2,9 +2,17 @@ import type { Command } from 'commander';
 import { openAtlas } from '../../atlas/atlas.js';
 import { invalidArgument } from '../../errors.js';
 import { CLUSTER_METHODS, clusterStills, type ClusterMethod } from '../../looks/cluster.js';
-import { defaultFeatures, NORMALIZATIONS, type Normalization } from '../../looks/vectors.js';
+import { defaultFeatures, type Normalization } from '../../looks/vectors.js';
 import { choiceArg, intArg } from '../args.js';
 import type { Run } from '../main.js';
+import {
+  atlasOption,
+  featuresOption,
+  jsonOption,
+  normalizeOption,
+  seedOption,
+  threadsOption,
+} from '../options.js';
 
 interface ClusterFlags {
   atlas: string;
@@ -36,12 +44,12 @@ export function registerCluster(program: Command, run: Run): void {
     .description(
       'group stills into clusters (PCA, then k-means or HDBSCAN) and store them by name; summaries: size, medoid stills, movies, palette',
     )
-    .requiredOption('--atlas <dir>', 'atlas directory')
+    .addOption(atlasOption())
     .requiredOption(
       '--name <name>',
       'name to store the clusters under (render --color-by cluster --clusters NAME)',
     )
-    .option('--features <model>', 'feature set (default: vgg16 if the atlas has it, else color)')
+    .addOption(featuresOption())
     .option(
       '--method <m>',
       Object.keys(CLUSTER_METHODS).join('|'),
@@ -61,16 +69,11 @@ export function registerCluster(program: Command, run: Run): void {
       'HDBSCAN core-distance neighbours (default min(5, min cluster size))',
       intArg('--min-samples', 1, 1000),
     )
-    .option(
-      '--normalize <how>',
-      `feature normalisation: ${NORMALIZATIONS.join('|')}`,
-      choiceArg('--normalize', NORMALIZATIONS),
-      'zscore',
-    )
-    .option('--seed <n>', 'seed (default 0)', intArg('--seed', 0, 2 ** 31 - 1))
+    .addOption(normalizeOption())
+    .addOption(seedOption('seed (default 0)'))
     .option('--no-palettes', 'skip cluster palettes (no still palettes computed)')
-    .option('--threads <n>', 'ONNX Runtime threads (default: all cores)', intArg('--threads', 1, 256))
-    .option('--json', 'machine-readable output (JSON lines)')
+    .addOption(threadsOption())
+    .addOption(jsonOption())
     .action((o: ClusterFlags) =>
       run(o, async (ctx) => {
         const k = parseK(o.k);

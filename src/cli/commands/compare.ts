@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { openAtlas } from '../../atlas/atlas.js';
 import { compareMovies } from '../../looks/sequence.js';
-import { defaultFeatures, NORMALIZATIONS, type Normalization } from '../../looks/vectors.js';
-import { choiceArg, intArg, numberArg } from '../args.js';
+import { defaultFeatures, type Normalization } from '../../looks/vectors.js';
+import { intArg, numberArg } from '../args.js';
 import type { Run } from '../main.js';
+import { atlasOption, featuresOption, jsonOption, normalizeOption } from '../options.js';
 
 interface CompareFlags {
   atlas: string;
@@ -22,8 +23,8 @@ export function registerCompare(program: Command, run: Run): void {
     .description(
       'compare two movies as sequences of stills: dynamic time warping (path, normalised distance), rhythm curves, an aligned strip PNG',
     )
-    .requiredOption('--atlas <dir>', 'atlas directory')
-    .option('--features <model>', 'feature set (default: vgg16 if the atlas has it, else color)')
+    .addOption(atlasOption())
+    .addOption(featuresOption())
     .option('--png <file>', 'write the aligned strip (A above B, a band coloured by distance)')
     .option('--columns <n>', 'alignment steps shown in the strip (default 40)', intArg('--columns', 2, 500))
     .option(
@@ -32,13 +33,8 @@ export function registerCompare(program: Command, run: Run): void {
       numberArg('--band', 0.01, 1),
     )
     .option('--no-path', 'leave the alignment path out of the JSON')
-    .option(
-      '--normalize <how>',
-      `feature normalisation: ${NORMALIZATIONS.join('|')}`,
-      choiceArg('--normalize', NORMALIZATIONS),
-      'zscore',
-    )
-    .option('--json', 'machine-readable output (JSON lines)')
+    .addOption(normalizeOption())
+    .addOption(jsonOption())
     .action((movieA: string, movieB: string, o: CompareFlags) =>
       run(o, async (ctx) => {
         const atlas = await openAtlas(o.atlas, { readonly: true });

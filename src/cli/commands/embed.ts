@@ -5,6 +5,7 @@ import { embedStills } from '../../embed/run.js';
 import { AtlasError, unknownChoice } from '../../errors.js';
 import { choiceArg, intArg } from '../args.js';
 import type { Run } from '../main.js';
+import { atlasOption, jsonOption, threadsOption } from '../options.js';
 
 interface EmbedFlags {
   atlas: string;
@@ -25,7 +26,7 @@ export function registerEmbed(program: Command, run: Run): void {
     .description(
       'embed every standardised still with a model; resumable, results in <atlas>/features/<model>/',
     )
-    .requiredOption('--atlas <dir>', 'atlas directory')
+    .addOption(atlasOption())
     .option('--model <id>', `embedder: ${Object.keys(EMBEDDERS).join('|')}`, 'vgg16')
     .option(
       '--weights <file>',
@@ -43,7 +44,7 @@ export function registerEmbed(program: Command, run: Run): void {
       'stills per inference batch (default: vgg16 8, color 64)',
       intArg('--batch', 1, 1024),
     )
-    .option('--threads <n>', 'ONNX Runtime threads (default: all cores)', intArg('--threads', 1, 256))
+    .addOption(threadsOption())
     .option(
       '--precision <p>',
       'vgg16 arithmetic: fp32 (the reference) or int8 (quantised convolutions, faster; cosine to fp32 in the README)',
@@ -51,7 +52,7 @@ export function registerEmbed(program: Command, run: Run): void {
       'fp32',
     )
     .option('--redo', 'discard stored features of this model and embed everything again')
-    .option('--json', 'machine-readable output (JSON lines)')
+    .addOption(jsonOption())
     .action((o: EmbedFlags) =>
       run(o, async (ctx) => {
         if (!EMBEDDERS[o.model]) throw unknownChoice('model', o.model, Object.keys(EMBEDDERS));

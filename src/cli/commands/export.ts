@@ -5,17 +5,18 @@ import { atlasFeatureSource } from '../../export/source.js';
 import { exportLayout, LAYOUT_EXPORT_FORMATS, type LayoutExportFormat } from '../../export/layout.js';
 import { choiceArg } from '../args.js';
 import type { Run } from '../main.js';
+import { atlasOption, jsonOption } from '../options.js';
 
 export function registerExport(program: Command, run: Run): void {
   const exp = program.command('export').description('export atlas data for notebooks (npy, HDF5, Parquet, CSV, JSON)');
   exp
     .command('features')
     .description('export a feature matrix with its still ids and movies')
-    .requiredOption('--atlas <dir>', 'atlas directory')
+    .addOption(atlasOption())
     .option('--model <id>', 'which features', 'vgg16')
     .requiredOption('--format <fmt>', Object.keys(EXPORT_FORMATS).join('|'), choiceArg('--format', Object.keys(EXPORT_FORMATS) as ExportFormat[]))
     .requiredOption('--out <file>', 'output file')
-    .option('--json', 'machine-readable output')
+    .addOption(jsonOption())
     .action((o: { atlas: string; model: string; format: ExportFormat; out: string; json?: boolean }) =>
       run(o, async (ctx) => {
         const atlas = await openAtlas(o.atlas, { readonly: true });
@@ -31,10 +32,10 @@ export function registerExport(program: Command, run: Run): void {
   exp
     .command('layout <name>')
     .description('export a stored layout (map or grid): still ids, movies, ordinals and coordinates')
-    .requiredOption('--atlas <dir>', 'atlas directory')
+    .addOption(atlasOption())
     .requiredOption('--format <fmt>', LAYOUT_EXPORT_FORMATS.join('|'), choiceArg('--format', LAYOUT_EXPORT_FORMATS))
     .requiredOption('--out <file>', 'output file')
-    .option('--json', 'machine-readable output')
+    .addOption(jsonOption())
     .action((name: string, o: { atlas: string; format: LayoutExportFormat; out: string; json?: boolean }) =>
       run(o, async (ctx) => {
         const atlas = await openAtlas(o.atlas, { readonly: true });

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { openAtlas } from '../../atlas/atlas.js';
 import { DEFAULT_GRID, GRIDS, gridLayout, gridMethod, parseShape } from '../../layout/grid.js';
-import { intArg } from '../args.js';
 import type { Run } from '../main.js';
+import { atlasOption, jsonOption, seedOption } from '../options.js';
 
 interface GridFlags {
   atlas: string;
@@ -20,7 +20,7 @@ export function registerGrid(program: Command, run: Run): void {
     .description(
       'snap a 2-D layout to a grid, one still a cell (RasterFairy semantics, better assignment); writes a grid layout',
     )
-    .requiredOption('--atlas <dir>', 'atlas directory')
+    .addOption(atlasOption())
     .requiredOption('--layout <name>', 'points layout to snap (e.g. pca)')
     .requiredOption('--name <name>', 'name of the grid layout to write (e.g. pca-grid)')
     .option(
@@ -28,8 +28,8 @@ export function registerGrid(program: Command, run: Run): void {
       'grid size, width × height in cells, at least one cell a still (default: most square exact arrangement, else near-square with a few empty cells)',
     )
     .option('--method <name>', `assignment: ${Object.keys(GRIDS).join('|')}`, DEFAULT_GRID)
-    .option('--seed <n>', 'seed for the random steps (default 0)', intArg('--seed', 0, 2 ** 31 - 1))
-    .option('--json', 'machine-readable output (JSON lines)')
+    .addOption(seedOption('seed for the random steps (default 0)'))
+    .addOption(jsonOption())
     .action((o: GridFlags) =>
       run(o, async (ctx) => {
         gridMethod(o.method); // unknown names fail before the atlas is opened

@@ -1,12 +1,17 @@
 import type { Command } from 'commander';
-import { openAtlas } from '../../atlas/atlas.js';
-import { FITS, type FitMode } from '../../imaging/standardise.js';
+import type { FitMode } from '../../imaging/standardise.js';
 import { ingestVideo } from '../../sources/video.js';
 import { choiceArg, intArg, numberArg } from '../args.js';
 import type { Run } from '../main.js';
+import {
+  addNewAtlasOptions,
+  addStandardiseOptions,
+  jsonOption,
+  openNewAtlas,
+  type NewAtlasFlags,
+} from '../options.js';
 
-interface VideoFlags {
-  atlas: string;
+interface VideoFlags extends NewAtlasFlags {
   title?: string;
   year?: number;
   director?: string;
@@ -18,18 +23,16 @@ interface VideoFlags {
   format: 'jpg' | 'png';
   fit: FitMode;
   concurrency?: number;
-  store?: string;
-  endpoint?: string;
-  storeStills?: boolean;
   json?: boolean;
 }
 
 export function registerIngestVideo(program: Command, run: Run): void {
-  program
-    .command('ingest-video')
-    .description('add a movie to an atlas from a video file: one still per scene change (needs ffmpeg)')
-    .argument('<file>', 'video file (anything ffmpeg reads)')
-    .requiredOption('--atlas <dir>', 'atlas directory (created if missing)')
+  const cmd = addNewAtlasOptions(
+    program
+      .command('ingest-video')
+      .description('add a movie to an atlas from a video file: one still per scene change (needs ffmpeg)')
+      .argument('<file>', 'video file (anything ffmpeg reads)'),
+  )
     .option('--title <title>', 'movie title (default: the file name; "Title (1999).mp4" gives the year too)')
     .option('--year <year>', 'release year', intArg('--year', 1870, 2100))
     .option('--director <name>', 'director')
@@ -57,33 +60,12 @@ export function registerIngestVideo(program: Command, run: Run): void {
       'format of the kept frames: jpg|png',
       choiceArg('--format', ['jpg', 'png'] as const),
       'jpg',
-    )
-    .option(
-      '--fit <mode>',
-      `how to reach 16:9: ${Object.keys(FITS).join('|')}`,
-      choiceArg('--fit', Object.keys(FITS) as FitMode[]),
-      'letterbox',
-    )
-    .option(
-      '--concurrency <n>',
-      'stills standardised at once (default: 2 × cores)',
-      intArg('--concurrency', 1, 256),
-    )
-    .option(
-      '--store <url>',
-      'keep originals in s3://bucket/prefix (recorded in a new atlas; default: local files)',
-    )
-    .option('--endpoint <url>', 'S3-compatible server for --store')
-    .option('--store-stills', 'keep standardised stills in --store too (default: local disk)')
-    .option('--json', 'machine-readable output (JSON lines)')
+    );
+  addStandardiseOptions(cmd)
+    .addOption(jsonOption())
     .action((file: string, o: VideoFlags) =>
       run(o, async (ctx) => {
-        const atlas = await openAtlas(o.atlas, {
-          create: true,
-          store: o.store,
-          endpoint: o.endpoint,
-          storeStills: o.storeStills,
-        });
+        const atlas = await openNewAtlas(o);
         try {
           const r = await ingestVideo(atlas, file, {
             title: o.title,

@@ -1,11 +1,19 @@
 import type { Command } from 'commander';
 import { openAtlas } from '../../atlas/atlas.js';
 import { nativeJpegStatus } from '../../imaging/native-jpeg.js';
-import { FITS, type FitMode } from '../../imaging/standardise.js';
+import type { FitMode } from '../../imaging/standardise.js';
 import { ingestStills, standardiseStills } from '../../sources/ingest.js';
-import { choiceArg, intArg, numberArg } from '../args.js';
+import { numberArg } from '../args.js';
 import type { CliContext } from '../context.js';
 import type { Run } from '../main.js';
+import {
+  addNewAtlasOptions,
+  addStandardiseOptions,
+  atlasOption,
+  jsonOption,
+  openNewAtlas,
+  type NewAtlasFlags,
+} from '../options.js';
 
 interface StdFlags {
   atlas: string;
@@ -20,21 +28,14 @@ function standardiseOptions(o: StdFlags) {
 }
 
 function addStdOptions(cmd: Command): Command {
-  return cmd
-    .option(
-      '--fit <mode>',
-      `how to reach 16:9: ${Object.keys(FITS).join('|')}`,
-      choiceArg('--fit', Object.keys(FITS) as FitMode[]),
-      'letterbox',
-    )
+  return addStandardiseOptions(cmd)
     .option(
       '--max-pixels <MP>',
       'reject images larger than this many megapixels',
       numberArg('--max-pixels', 0.001, 10000),
       100,
     )
-    .option('--concurrency <n>', 'stills processed at once (default: 2 × cores)', intArg('--concurrency', 1, 256))
-    .option('--json', 'machine-readable output (JSON lines)');
+    .addOption(jsonOption());
 }
 
 function summary(r: { ready: number; rejected: number; processed: number; seconds: number; nativeJpeg: boolean }): string {
@@ -45,19 +46,17 @@ function summary(r: { ready: number; rejected: number; processed: number; second
 
 export function registerIngest(program: Command, run: Run): void {
   addStdOptions(
-    program
-      .command('ingest')
-      .description(
-        'add stills to an atlas (folders of `Title (Year)` movie folders, or a movies.csv/json manifest) and standardise them to 224×126',
-      )
-      .argument('<src...>', 'folders, still files or manifests')
-      .requiredOption('--atlas <dir>', 'atlas directory (created if missing)')
-      .option('--store <url>', 'keep originals in s3://bucket/prefix (recorded in a new atlas; default: local files)')
-      .option('--endpoint <url>', 'S3-compatible server for --store (MinIO, R2, ...); path-style addressing')
-      .option('--store-stills', 'keep standardised stills in --store too (default: local disk)'),
-  ).action((src: string[], o: StdFlags & { store?: string; endpoint?: string; storeStills?: boolean }) =>
+    addNewAtlasOptions(
+      program
+        .command('ingest')
+        .description(
+          'add stills to an atlas (folders of `Title (Year)` movie folders, or a movies.csv/json manifest) and standardise them to 224×126',
+        )
+        .argument('<src...>', 'folders, still files or manifests'),
+    ),
+  ).action((src: string[], o: StdFlags & NewAtlasFlags) =>
     run(o, async (ctx: CliContext) => {
-      const atlas = await openAtlas(o.atlas, { create: true, store: o.store, endpoint: o.endpoint, storeStills: o.storeStills });
+      const atlas = await openNewAtlas(o);
       try {
         const r = await ingestStills(atlas, src, {
           concurrency: o.concurrency,
@@ -81,7 +80,7 @@ export function registerIngest(program: Command, run: Run): void {
     program
       .command('standardise')
       .description('standardise pending stills again (e.g. with another --fit, using --redo)')
-      .requiredOption('--atlas <dir>', 'atlas directory')
+      .addOption(atlasOption())
       .option('--redo', 'standardise every still again, not only pending ones')
       .option('--retry-rejected', 'try rejected stills again'),
   ).action((o: StdFlags & { redo?: boolean; retryRejected?: boolean }) =>

@@ -1,125 +1,73 @@
 import type { Command } from 'commander';
 import { openAtlas } from '../../atlas/atlas.js';
-import { checkMapOptions, mapLayout, REDUCERS, type MapOptions } from '../../layout/reduce.js';
+import { checkMapOptions, MAP_OPTIONS, mapLayout, REDUCERS, type MapOptions } from '../../layout/reduce.js';
 import { listLayouts } from '../../atlas/layouts.js';
-import { choiceArg, intArg, numberArg } from '../args.js';
+import { optionOf } from '../args.js';
 import type { Run } from '../main.js';
+import { atlasOption, jsonOption } from '../options.js';
 
-interface MapFlags {
+/** The flags of `map`: MapOptions' tunables (from MAP_OPTIONS) and the atlas. */
+type MapFlags = Omit<MapOptions, 'name' | 'onProgress' | 'signal'> & {
   atlas: string;
-  features: string;
-  reduce: string;
   name?: string;
-  standardize?: boolean;
-  components?: number;
-  pca?: number;
-  pcaMethod?: 'auto' | 'exact' | 'randomized';
-  seed?: number;
-  perplexity?: number;
-  iterations?: number;
-  neighbors?: number;
-  minDist?: number;
-  epochs?: number;
-  threads?: number;
   json?: boolean;
-}
+};
 
 function pct(v: number): string {
   return `${(100 * v).toFixed(2)}%`;
 }
 
 export function registerMap(program: Command, run: Run): void {
-  program
+  const map = program
     .command('map')
     .description('reduce a feature set to a 2-D map (PCA, t-SNE or UMAP); writes a points layout')
-    .requiredOption('--atlas <dir>', 'atlas directory')
+    .addOption(atlasOption())
     .requiredOption('--features <id>', 'feature set to map (vgg16, color, …)')
     .requiredOption('--reduce <method>', Object.keys(REDUCERS).join('|'))
-    .option('--name <name>', 'name of the layout to write (default: the --reduce method)')
-    .option(
-      '--standardize',
-      "scale every feature to zero mean and unit variance first (sklearn's StandardScaler)",
-    )
-    .option(
-      '--components <n>',
-      'pca: components to fit and report (the map is the first two; default 2)',
-      intArg('--components', 2, 100),
-    )
-    .option(
-      '--pca <n>',
-      'tsne/umap: PCA front-end dimensions, 0 = none (default 50)',
-      intArg('--pca', 0, 1000),
-    )
-    .option(
-      '--pca-method <m>',
-      'auto|exact|randomized (default auto: randomized above 1,024 dimensions)',
-      choiceArg('--pca-method', ['auto', 'exact', 'randomized'] as const),
-    )
-    .option('--seed <n>', 'seed for every random step (default 0)', intArg('--seed', 0, 2 ** 31 - 1))
-    .option('--perplexity <p>', 'tsne: perplexity (default 30)', numberArg('--perplexity', 2, 100))
-    .option(
-      '--iterations <n>',
-      'tsne: gradient-descent iterations (default 750)',
-      intArg('--iterations', 50, 100000),
-    )
-    .option('--neighbors <k>', 'umap: neighbours (default 15)', intArg('--neighbors', 2, 200))
-    .option('--min-dist <d>', 'umap: minimum distance (default 0.1)', numberArg('--min-dist', 0, 1))
-    .option('--epochs <n>', 'umap: optimisation epochs (default: by n)', intArg('--epochs', 10, 10000))
-    .option('--threads <n>', 'threads (default: all cores)', intArg('--threads', 1, 1024))
-    .option('--json', 'machine-readable output (JSON lines)')
-    .action((o: MapFlags) =>
-      run(o, async (ctx) => {
-        const options: MapOptions = {
-          features: o.features,
-          reduce: o.reduce,
-          name: o.name ?? o.reduce,
-          standardize: o.standardize,
-          components: o.components,
-          pca: o.pca,
-          pcaMethod: o.pcaMethod,
-          seed: o.seed,
-          perplexity: o.perplexity,
-          iterations: o.iterations,
-          neighbors: o.neighbors,
-          minDist: o.minDist,
-          epochs: o.epochs,
-          threads: o.threads,
-          onProgress: ctx.progress.callback,
-          signal: ctx.signal,
-        };
-        checkMapOptions(options); // bad names fail before the atlas is opened
-        const atlas = await openAtlas(o.atlas);
-        try {
-          const r = await mapLayout(atlas, options);
-          const ratios = r.explainedVarianceRatio;
-          let text = `${r.name}: ${r.n} stills, ${r.dim}-d '${r.features}' features → 2-D by ${r.reduce}`;
-          if (r.reduce === 'pca') {
-            let sum = 0;
-            for (const v of ratios) sum += v;
-            text +=
-              ` (${r.pcaMethod}${o.standardize ? ', standardised' : ''}) in ${r.seconds.total.toFixed(2)} s\n` +
-              `explained variance ratio: ${ratios.map((v) => v.toFixed(4)).join(', ')}` +
-              (ratios.length > 2 ? ` (total ${pct(sum)})` : '');
-          } else {
-            const front =
-              r.reducerDim < r.dim
-                ? `PCA-${r.reducerDim} front end (${r.pcaMethod}, ${pct(ratios.reduce((a, b) => a + b, 0))} of the variance) ${r.seconds.pca.toFixed(2)} s, `
-                : '';
-            text += ` in ${r.seconds.total.toFixed(2)} s (${front}${r.reduce} ${r.seconds.reduce.toFixed(2)} s)`;
-          }
-          const { manifest: _m, ...rest } = r;
-          ctx.result({ command: 'map', atlas: atlas.paths.root, ...rest, params: r.manifest.params }, text);
-        } finally {
-          await atlas.close();
+    .option('--name <name>', 'name of the layout to write (default: the --reduce method)');
+  for (const spec of MAP_OPTIONS) map.addOption(optionOf(spec));
+  map.addOption(jsonOption()).action((o: MapFlags) =>
+    run(o, async (ctx) => {
+      const { atlas: dir, json: _json, ...flags } = o;
+      const options: MapOptions = {
+        ...flags,
+        name: o.name ?? o.reduce,
+        onProgress: ctx.progress.callback,
+        signal: ctx.signal,
+      };
+      checkMapOptions(options); // bad names fail before the atlas is opened
+      const atlas = await openAtlas(dir);
+      try {
+        const r = await mapLayout(atlas, options);
+        const ratios = r.explainedVarianceRatio;
+        let text = `${r.name}: ${r.n} stills, ${r.dim}-d '${r.features}' features → 2-D by ${r.reduce}`;
+        if (r.reduce === 'pca') {
+          let sum = 0;
+          for (const v of ratios) sum += v;
+          text +=
+            ` (${r.pcaMethod}${o.standardize ? ', standardised' : ''}) in ${r.seconds.total.toFixed(2)} s\n` +
+            `explained variance ratio: ${ratios.map((v) => v.toFixed(4)).join(', ')}` +
+            (ratios.length > 2 ? ` (total ${pct(sum)})` : '');
+        } else {
+          const front =
+            r.reducerDim < r.dim
+              ? `PCA-${r.reducerDim} front end (${r.pcaMethod}, ${pct(ratios.reduce((a, b) => a + b, 0))} of the variance) ${r.seconds.pca.toFixed(2)} s, `
+              : '';
+          text += ` in ${r.seconds.total.toFixed(2)} s (${front}${r.reduce} ${r.seconds.reduce.toFixed(2)} s)`;
         }
-      }),
-    );
+        const { manifest: _m, ...rest } = r;
+        ctx.result({ command: 'map', atlas: atlas.paths.root, ...rest, params: r.manifest.params }, text);
+      } finally {
+        await atlas.close();
+      }
+    }),
+  );
 
   program
     .command('layouts')
     .description('list the layouts (maps and grids) stored in an atlas')
-    .requiredOption('--atlas <dir>', 'atlas directory')
-    .option('--json', 'machine-readable output (JSON lines)')
+    .addOption(atlasOption())
+    .addOption(jsonOption())
     .action((o: { atlas: string; json?: boolean }) =>
       run(o, async (ctx) => {
         const atlas = await openAtlas(o.atlas, { readonly: true });

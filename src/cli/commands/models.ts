@@ -3,13 +3,14 @@ import { EMBEDDERS } from '../../embed/registry.js';
 import { findCachedModel, MODELS, pullModel } from '../../embed/pull.js';
 import { modelCacheDir } from '../../embed/cache.js';
 import type { Run } from '../main.js';
+import { jsonOption } from '../options.js';
 
 export function registerModels(program: Command, run: Run): void {
   const models = program.command('models').description('model weights: list what is cached, download');
   models
     .command('list')
     .description('embedders and whether their weights are cached')
-    .option('--json', 'machine-readable output')
+    .addOption(jsonOption())
     .action((o: { json?: boolean }) =>
       run(o, async (ctx) => {
         const rows = Object.entries(EMBEDDERS).map(([id, e]) => ({
@@ -33,7 +34,7 @@ export function registerModels(program: Command, run: Run): void {
     .argument('<model>', `one of: ${Object.keys(MODELS).join(', ')}`)
     .option('--from <url>', 'download from this mirror URL instead')
     .option('--sha256 <hex>', 'expected sha256 of the file (overrides the pinned one)')
-    .option('--json', 'machine-readable output (JSON lines)')
+    .addOption(jsonOption())
     .action((name: string, o: { from?: string; sha256?: string; json?: boolean }) =>
       run(o, async (ctx) => {
         const r = await pullModel(name, { from: o.from, sha256: o.sha256, onProgress: ctx.progress.callback, signal: ctx.signal });

@@ -13,6 +13,7 @@ import {
 import { findMovie } from '../../looks/vectors.js';
 import { choiceArg, intArg } from '../args.js';
 import type { Run } from '../main.js';
+import { atlasOption, jsonOption, kOption, movieOption, seedOption } from '../options.js';
 
 interface PaletteFlags {
   atlas: string;
@@ -31,10 +32,10 @@ export function registerPalette(program: Command, run: Run): void {
     .description(
       "colour palette of a movie or a still (k-means in CIELAB, weighted by pixel share); computes and stores every still's palette on first use",
     )
-    .requiredOption('--atlas <dir>', 'atlas directory')
-    .option('--movie <title>', 'movie, as "Title (Year)", title, slug or id')
+    .addOption(atlasOption())
+    .addOption(movieOption())
     .option('--still <id>', 'a still, by id', intArg('--still', 1, 2 ** 31 - 1))
-    .option('--k <n>', `colours per palette (default 6)`, intArg('--k', 1, MAX_PALETTE_K))
+    .addOption(kOption('colours per palette (default 6)', MAX_PALETTE_K))
     .option(
       '--space <space>',
       `clustering space: ${Object.keys(PALETTE_SPACES).join('|')}`,
@@ -42,8 +43,8 @@ export function registerPalette(program: Command, run: Run): void {
       'lab',
     )
     .option('--png <file>', 'write a swatch strip PNG (each colour as wide as its share)')
-    .option('--seed <n>', 'seed of the k-means++ draws (default 0)', intArg('--seed', 0, 2 ** 31 - 1))
-    .option('--json', 'machine-readable output (JSON lines)')
+    .addOption(seedOption('seed of the k-means++ draws (default 0)'))
+    .addOption(jsonOption())
     .action((o: PaletteFlags) =>
       run(o, async (ctx) => {
         if (o.movie !== undefined && o.still !== undefined) {

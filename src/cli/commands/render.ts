@@ -5,6 +5,7 @@ import { parseCellSize } from '../../render/cells.js';
 import { renderGridDeepZoom, renderGridMosaic, renderLayoutPlot } from '../../render/render.js';
 import { intArg } from '../args.js';
 import type { Run } from '../main.js';
+import { atlasOption, jsonOption } from '../options.js';
 
 interface RenderFlags {
   atlas: string;
@@ -28,7 +29,7 @@ export function registerRender(program: Command, run: Run): void {
     .description(
       'draw a layout: a mosaic PNG or a deep-zoom pyramid of a grid, or a scatter plot (PNG/SVG) of any layout',
     )
-    .requiredOption('--atlas <dir>', 'atlas directory')
+    .addOption(atlasOption())
     .requiredOption('--layout <name>', 'layout to draw (a grid layout for --mosaic and --deepzoom)')
     .option(
       '--mosaic <file.png>',
@@ -50,7 +51,7 @@ export function registerRender(program: Command, run: Run): void {
     .option('--width <px>', 'plot width (default 1600)', intArg('--width', 200, 20000))
     .option('--height <px>', 'plot height (default 1200)', intArg('--height', 200, 20000))
     .option('--quality <q>', 'deep-zoom JPEG quality (default 80)', intArg('--quality', 1, 100))
-    .option('--json', 'machine-readable output (JSON lines)')
+    .addOption(jsonOption())
     .action((o: RenderFlags) =>
       run(o, async (ctx) => {
         const outputs = [o.mosaic, o.deepzoom, o.plot].filter((v) => v !== undefined).length;

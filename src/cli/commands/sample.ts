@@ -3,6 +3,7 @@ import { DEFAULT_SAMPLE_FAMILIES, LOOK_FAMILIES, generateSample } from '../../so
 import { invalidArgument } from '../../errors.js';
 import { intArg } from '../args.js';
 import type { Run } from '../main.js';
+import { jsonOption } from '../options.js';
 
 interface SampleFlags {
   movies: number;
@@ -30,7 +31,7 @@ export function registerSample(program: Command, run: Run): void {
       `look families: how many (1–${LOOK_FAMILIES.length}, default ${DEFAULT_SAMPLE_FAMILIES}) or a comma list of ${LOOK_FAMILIES.map((f) => f.name).join(', ')}`,
     )
     .option('--with-bad-files', 'add a movie of hostile files (corrupt, truncated, tiny, bombs, odd colour modes)')
-    .option('--json', 'machine-readable output')
+    .addOption(jsonOption())
     .action((dir: string, o: SampleFlags) =>
       run(o, async (ctx) => {
         const r = await generateSample(dir, {

@@ -1,10 +1,16 @@
 import type { Command } from 'commander';
-import { openAtlas } from '../../atlas/atlas.js';
 import { invalidArgument, unknownChoice } from '../../errors.js';
 import { FILMGRAB_URL, scrapeFilmGrab, type ScrapeResult } from '../../sources/filmgrab/crawl.js';
 import { USER_AGENT } from '../../sources/filmgrab/http.js';
 import { intArg, numberArg } from '../args.js';
 import type { Run } from '../main.js';
+import {
+  addNewAtlasOptions,
+  concurrencyOption,
+  jsonOption,
+  openNewAtlas,
+  type NewAtlasFlags,
+} from '../options.js';
 
 /** Sites `filmatlas scrape` can crawl, with their defaults. */
 export const SITES: Record<string, { url: string; description: string }> = {
@@ -26,8 +32,7 @@ function isLoopback(url: string): boolean {
   }
 }
 
-interface ScrapeFlags {
-  atlas: string;
+interface ScrapeFlags extends NewAtlasFlags {
   limit?: number;
   movie?: string[];
   rate: number;
@@ -35,9 +40,6 @@ interface ScrapeFlags {
   maxAge: number;
   userAgent?: string;
   concurrency?: number;
-  store?: string;
-  endpoint?: string;
-  storeStills?: boolean;
   json?: boolean;
 }
 
@@ -56,13 +58,14 @@ function summary(r: ScrapeResult): string {
 }
 
 export function registerScrape(program: Command, run: Run): void {
-  program
-    .command('scrape')
-    .description(
-      'collect stills and credits from a website into an atlas, politely and resumably (Ctrl-C, then run again)',
-    )
-    .argument('<site>', `site to crawl: ${Object.keys(SITES).join('|')}`)
-    .requiredOption('--atlas <dir>', 'atlas directory (created if missing)')
+  addNewAtlasOptions(
+    program
+      .command('scrape')
+      .description(
+        'collect stills and credits from a website into an atlas, politely and resumably (Ctrl-C, then run again)',
+      )
+      .argument('<site>', `site to crawl: ${Object.keys(SITES).join('|')}`),
+  )
     .option(
       '--limit <n>',
       'crawl at most this many movies of the index (default: all)',
@@ -87,18 +90,8 @@ export function registerScrape(program: Command, run: Run): void {
       86_400,
     )
     .option('--user-agent <ua>', `User-Agent header (default: ${USER_AGENT})`)
-    .option(
-      '--concurrency <n>',
-      'stills standardised at once (default: 2 × cores)',
-      intArg('--concurrency', 1, 256),
-    )
-    .option(
-      '--store <url>',
-      'keep originals in s3://bucket/prefix (recorded in a new atlas; default: local files)',
-    )
-    .option('--endpoint <url>', 'S3-compatible server for --store (MinIO, R2, ...)')
-    .option('--store-stills', 'keep standardised stills in --store too (default: local disk)')
-    .option('--json', 'machine-readable output (JSON lines)')
+    .addOption(concurrencyOption())
+    .addOption(jsonOption())
     .action((site: string, o: ScrapeFlags) =>
       run(o, async (ctx) => {
         const entry = SITES[site];
@@ -111,12 +104,7 @@ export function registerScrape(program: Command, run: Run): void {
             String(o.rate),
           );
         }
-        const atlas = await openAtlas(o.atlas, {
-          create: true,
-          store: o.store,
-          endpoint: o.endpoint,
-          storeStills: o.storeStills,
-        });
+        const atlas = await openNewAtlas(o);
         try {
           const r = await scrapeFilmGrab(atlas, {
             baseUrl,

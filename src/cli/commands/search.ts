@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { openAtlas } from '../../atlas/atlas.js';
 import { parseColourQuery, searchColour } from '../../looks/search.js';
-import { intArg } from '../args.js';
 import type { Run } from '../main.js';
+import { atlasOption, jsonOption, kOption } from '../options.js';
 
 interface SearchFlags {
   atlas: string;
@@ -19,10 +19,10 @@ export function registerSearch(program: Command, run: Run): void {
     .description(
       'stills (or movies) whose palettes are nearest the given colours (earth mover\'s distance in CIELAB); "#1f3a4d,#e08a3c" or weighted "#1f3a4d:3,#e08a3c:1"',
     )
-    .requiredOption('--atlas <dir>', 'atlas directory')
+    .addOption(atlasOption())
     .option('--movies', 'search movie palettes instead of stills')
-    .option('--k <n>', 'results (default 12)', intArg('--k', 1, 1000))
-    .option('--json', 'machine-readable output (JSON lines)')
+    .addOption(kOption('results (default 12)'))
+    .addOption(jsonOption())
     .action((colours: string, o: SearchFlags) =>
       run(o, async (ctx) => {
         const query = parseColourQuery(colours); // bad colours fail before the atlas is opened

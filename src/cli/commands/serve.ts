@@ -7,6 +7,7 @@ import { renderGridDeepZoom } from '../../render/render.js';
 import { startServer } from '../../server/server.js';
 import { intArg } from '../args.js';
 import type { Run } from '../main.js';
+import { atlasOption, jsonOption } from '../options.js';
 
 interface ServeFlags {
   atlas: string;
@@ -21,7 +22,7 @@ export function registerServe(program: Command, run: Run): void {
   program
     .command('serve')
     .description('browse an atlas in a local web explorer (read-only; map, stills, movies, clusters)')
-    .requiredOption('--atlas <dir>', 'atlas directory')
+    .addOption(atlasOption())
     .option(
       '--port <n>',
       'port to listen on; 0 picks a free one (default 4173)',
@@ -38,7 +39,7 @@ export function registerServe(program: Command, run: Run): void {
       'first render the deep-zoom tiles of grid layouts that have none (into <atlas>/maps/<grid>/)',
     )
     .option('--log', 'print a line per request')
-    .option('--json', 'machine-readable output (JSON lines)')
+    .addOption(jsonOption())
     .action((o: ServeFlags) =>
       run(o, async (ctx) => {
         if (o.deepzoom) {

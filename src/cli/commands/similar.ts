@@ -3,9 +3,17 @@ import { existsSync } from 'node:fs';
 import { openAtlas } from '../../atlas/atlas.js';
 import { AtlasError } from '../../errors.js';
 import { SEARCH_METHODS, similarMovies, similarStills, type SearchMethod } from '../../looks/similar.js';
-import { defaultFeatures, NORMALIZATIONS, type Normalization } from '../../looks/vectors.js';
+import { defaultFeatures, type Normalization } from '../../looks/vectors.js';
 import { choiceArg, intArg } from '../args.js';
 import type { Run } from '../main.js';
+import {
+  atlasOption,
+  featuresOption,
+  jsonOption,
+  kOption,
+  normalizeOption,
+  threadsOption,
+} from '../options.js';
 
 interface CommonFlags {
   atlas: string;
@@ -16,9 +24,6 @@ interface CommonFlags {
   json?: boolean;
 }
 
-const FEATURES_HELP = 'feature set to compare by (default: vgg16 if the atlas has it, else color)';
-const NORMALIZE_HELP = `feature normalisation before cosine: ${NORMALIZATIONS.join('|')}`;
-
 export function registerSimilar(program: Command, run: Run): void {
   const similar = program.command('similar').description('stills or movies that look alike');
   similar
@@ -26,19 +31,19 @@ export function registerSimilar(program: Command, run: Run): void {
     .description(
       'the stills most similar to a still of the atlas (by id) or to an image file (embedded on the fly)',
     )
-    .requiredOption('--atlas <dir>', 'atlas directory')
-    .option('--features <model>', FEATURES_HELP)
-    .option('--k <n>', 'neighbours (default 12)', intArg('--k', 1, 1000))
+    .addOption(atlasOption())
+    .addOption(featuresOption())
+    .addOption(kOption('neighbours (default 12)'))
     .option(
       '--method <m>',
       `search: ${SEARCH_METHODS.join('|')} (auto: exact up to 500,000 stills, else the HNSW index)`,
       choiceArg('--method', SEARCH_METHODS),
       'auto',
     )
-    .option('--normalize <how>', NORMALIZE_HELP, choiceArg('--normalize', NORMALIZATIONS), 'zscore')
-    .option('--threads <n>', 'ONNX Runtime threads (default: all cores)', intArg('--threads', 1, 256))
+    .addOption(normalizeOption())
+    .addOption(threadsOption())
     .option('--weights <file>', 'weights to embed an image file with (default: the cached download)')
-    .option('--json', 'machine-readable output (JSON lines)')
+    .addOption(jsonOption())
     .action((still: string, o: CommonFlags & { method: SearchMethod; weights?: string }) =>
       run(o, async (ctx) => {
         const isId = /^\d+$/.test(still.trim()) && !existsSync(still);
@@ -82,14 +87,14 @@ export function registerSimilar(program: Command, run: Run): void {
     .description(
       "movies whose stills look most like this movie's (symmetric mean best-match similarity), with reasons",
     )
-    .requiredOption('--atlas <dir>', 'atlas directory')
-    .option('--features <model>', FEATURES_HELP)
-    .option('--k <n>', 'movies (default 10)', intArg('--k', 1, 1000))
+    .addOption(atlasOption())
+    .addOption(featuresOption())
+    .addOption(kOption('movies (default 10)'))
     .option('--pairs <n>', 'best-matching still pairs per movie (default 3)', intArg('--pairs', 0, 20))
     .option('--no-palettes', 'skip the shared-colour reasons (no palettes computed)')
-    .option('--normalize <how>', NORMALIZE_HELP, choiceArg('--normalize', NORMALIZATIONS), 'zscore')
-    .option('--threads <n>', 'ONNX Runtime threads (default: all cores)', intArg('--threads', 1, 256))
-    .option('--json', 'machine-readable output (JSON lines)')
+    .addOption(normalizeOption())
+    .addOption(threadsOption())
+    .addOption(jsonOption())
     .action((movie: string, o: CommonFlags & { pairs?: number; palettes: boolean }) =>
       run(o, async (ctx) => {
         const atlas = await openAtlas(o.atlas);

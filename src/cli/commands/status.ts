@@ -2,12 +2,13 @@ import type { Command } from 'commander';
 import { openAtlas } from '../../atlas/atlas.js';
 import { atlasStatus } from '../../status.js';
 import type { Run } from '../main.js';
+import { atlasOption } from '../options.js';
 
 export function registerStatus(program: Command, run: Run): void {
   program
     .command('status')
     .description('what an atlas holds: movies, stills, per-stage progress, and every rejected file with its reason')
-    .requiredOption('--atlas <dir>', 'atlas directory')
+    .addOption(atlasOption())
     .option('--json', 'print one JSON object')
     .action((o: { atlas: string; json?: boolean }) =>
       run(o, async (ctx) => {

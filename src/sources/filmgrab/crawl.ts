@@ -19,6 +19,7 @@ import { parseIndex, parseMoviePage, type IndexEntry } from './parse.js';
 import { SELECTORS, type FilmGrabSelectors } from './selectors.js';
 import { readZip } from './zip.js';
 import robotsModule from 'robots-parser';
+import { checkInt } from '../../validate.js';
 
 type RobotsParser = typeof robotsModule.default;
 type Robot = ReturnType<RobotsParser>;
@@ -192,8 +193,7 @@ export async function scrapeFilmGrab(atlas: Atlas, options: ScrapeOptions = {}):
     throw invalidArgument('--base-url', 'an http(s) URL', baseUrl);
   }
   const limit = options.limit;
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
-    throw invalidArgument('--limit', 'a positive integer', limit);
+  checkInt('--limit', limit, 1, Infinity);
   const maxAge = options.maxAge ?? 86_400;
   if (!(maxAge >= 0)) throw invalidArgument('maxAge', 'a number of seconds ≥ 0', maxAge);
   const selectors = options.selectors ?? SELECTORS;

@@ -10,7 +10,8 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import zlib from 'node:zlib';
 import { Agent, request } from 'undici';
-import { AtlasError, describeError, invalidArgument } from '../../errors.js';
+import { AtlasError, describeError } from '../../errors.js';
+import { checkInt, checkNumber } from '../../validate.js';
 
 /** Where people can read what the crawler is and who runs it (sent in the User-Agent). */
 export const PROJECT_URL = 'https://github.com/filmatlas/filmatlas';
@@ -200,11 +201,9 @@ export class PoliteClient {
 
   constructor(options: PoliteClientOptions = {}) {
     const rate = options.rate ?? 1;
-    if (!(rate >= 0.001 && rate <= 1000))
-      throw invalidArgument('--rate', 'a number of requests per second 0.001–1000', rate);
+    checkNumber('--rate', rate, 0.001, 1000);
     const attempts = options.attempts ?? 5;
-    if (!Number.isInteger(attempts) || attempts < 1 || attempts > 20)
-      throw invalidArgument('attempts', 'an integer 1–20', attempts);
+    checkInt('attempts', attempts, 1, 20);
     this.userAgent = options.userAgent ?? USER_AGENT;
     this.bucket = new TokenBucket(rate);
     this.o = {
