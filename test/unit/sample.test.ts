@@ -18,7 +18,7 @@ import {
   SAMPLE_MANIFEST_HEADER,
   sampleStillFile,
   type SampleMovie,
-} from '../../src/sources/sample.js';
+} from '../../src/sources/sample/index.js';
 import { naturalCompare } from '../../src/sources/scan.js';
 import type { ProgressEvent } from '../../src/types.js';
 import { tempDir } from '../helpers/tmp.js';

@@ -12,7 +12,7 @@ import { LookVectors } from '../../src/looks/vectors.js';
 import { renderGridDeepZoom } from '../../src/render/render.js';
 import { MAX_RESULTS } from '../../src/server/data.js';
 import { errorPage, escapeHtml, startServer, type RunningServer } from '../../src/server/server.js';
-import { generateSample } from '../../src/sources/sample.js';
+import { generateSample } from '../../src/sources/sample/index.js';
 import { ingestStills } from '../../src/sources/ingest.js';
 import { tempDir } from '../helpers/tmp.js';
 

@@ -18,7 +18,7 @@
  */
 import ort from 'onnxruntime-node';
 import { encodeRgbPng, standardiseImage } from '../../imaging/standardise.js';
-import { LOOK_FAMILIES, planSample, renderSampleStill } from '../../sources/sample.js';
+import { LOOK_FAMILIES, planSample, renderSampleStill } from '../../sources/sample/index.js';
 import type { RawImage } from '../../types.js';
 import {
   IMAGENET_MEAN,

@@ -1,0 +1,374 @@
+/**
+ * The rasteriser the scenes are painted with: a float RGB canvas (0–1, lights may
+ * exceed 1) with antialiased rectangles, ellipses, convex polygons, gradients, glows,
+ * haze and noise textures, and the few colour helpers the painters use.
+ */
+import { Random } from '../../numeric/random.js';
+import { clampTo, type LookRgb } from './looks.js';
+
+/** A colour (0–1, lights may exceed 1). */
+export type Rgb = LookRgb;
+
+/** `a` blended toward `b` by `t`. */
+export const mix = (a: Rgb, b: Rgb, t: number): Rgb => [
+  a[0] + (b[0] - a[0]) * t,
+  a[1] + (b[1] - a[1]) * t,
+  a[2] + (b[2] - a[2]) * t,
+];
+/** Channel by channel product (a surface colour under a light). */
+export const mul = (a: Rgb, b: Rgb): Rgb => [a[0] * b[0], a[1] * b[1], a[2] * b[2]];
+/** Every channel times `s`. */
+export const scale = (a: Rgb, s: number): Rgb => [a[0] * s, a[1] * s, a[2] * s];
+
+/** HSV (h in turns, s and v 0–1) to RGB. */
+export function hsv(h: number, s: number, v: number): Rgb {
+  const i = Math.floor(h * 6);
+  const f = h * 6 - i;
+  const p = v * (1 - s);
+  const q = v * (1 - f * s);
+  const t = v * (1 - (1 - f) * s);
+  switch (((i % 6) + 6) % 6) {
+    case 0:
+      return [v, t, p];
+    case 1:
+      return [q, v, p];
+    case 2:
+      return [p, v, t];
+    case 3:
+      return [p, q, v];
+    case 4:
+      return [t, p, v];
+    default:
+      return [v, p, q];
+  }
+}
+
+/** Smooth fractal value noise, 256×256, wrapping: texture for grounds, walls and water. */
+const NOISE_SIZE = 256;
+const MASK = NOISE_SIZE - 1;
+let noiseTile: Float32Array | undefined;
+function noise(): Float32Array {
+  if (noiseTile) return noiseTile;
+  const N = NOISE_SIZE;
+  const tile = new Float32Array(N * N);
+  const rng = new Random('filmatlas sample noise');
+  let amp = 0.5;
+  for (let cells = 8; cells <= 64; cells *= 2, amp *= 0.5) {
+    const grid = new Float32Array(cells * cells);
+    for (let i = 0; i < grid.length; i++) grid[i] = rng.next();
+    const step = N / cells;
+    for (let y = 0; y < N; y++) {
+      const gy = y / step;
+      const y0 = Math.floor(gy);
+      let ty = gy - y0;
+      ty = ty * ty * (3 - 2 * ty);
+      const r0 = (y0 % cells) * cells;
+      const r1 = ((y0 + 1) % cells) * cells;
+      for (let x = 0; x < N; x++) {
+        const gx = x / step;
+        const x0 = Math.floor(gx);
+        let tx = gx - x0;
+        tx = tx * tx * (3 - 2 * tx);
+        const c0 = x0 % cells;
+        const c1 = (x0 + 1) % cells;
+        const top = grid[r0 + c0] + (grid[r0 + c1] - grid[r0 + c0]) * tx;
+        const bot = grid[r1 + c0] + (grid[r1 + c1] - grid[r1 + c0]) * tx;
+        tile[y * N + x] += amp * (top + (bot - top) * ty);
+      }
+    }
+  }
+  // Normalise to mean 0, range about ±0.5.
+  let mean = 0;
+  for (let i = 0; i < tile.length; i++) mean += tile[i];
+  mean /= tile.length;
+  for (let i = 0; i < tile.length; i++) tile[i] = (tile[i] - mean) * 1.6;
+  noiseTile = tile;
+  return tile;
+}
+
+/** A float RGB canvas with the few drawing operations the scenes need (antialiased where it shows). */
+export class Canvas {
+  readonly px: Float32Array;
+  constructor(
+    readonly w: number,
+    readonly h: number,
+  ) {
+    this.px = new Float32Array(w * h * 3);
+  }
+
+  /** Vertical gradient over rows [y0, y1), whole width. */
+  gradient(y0: number, y1: number, top: Rgb, bottom: Rgb): void {
+    const { w, h, px } = this;
+    const a = Math.max(0, Math.floor(y0));
+    const b = Math.min(h, Math.ceil(y1));
+    const span = Math.max(1e-6, y1 - y0);
+    for (let y = a; y < b; y++) {
+      const t = clampTo((y + 0.5 - y0) / span, 0, 1);
+      const r = top[0] + (bottom[0] - top[0]) * t;
+      const g = top[1] + (bottom[1] - top[1]) * t;
+      const bl = top[2] + (bottom[2] - top[2]) * t;
+      for (let p = y * w * 3, e = p + w * 3; p < e; p += 3) {
+        px[p] = r;
+        px[p + 1] = g;
+        px[p + 2] = bl;
+      }
+    }
+  }
+
+  /**
+   * Fills each column x from `tops[x]` down to `bottom` with a vertical gradient
+   * running from `cTop` at y = gy0 to `cBottom` at y = gy1 (antialiased top edge).
+   */
+  columns(
+    tops: Float32Array,
+    bottom: number,
+    cTop: Rgb,
+    cBottom: Rgb,
+    gy0: number,
+    gy1: number,
+    alpha = 1,
+  ): void {
+    const { w, h, px } = this;
+    const yb = Math.min(h, Math.ceil(bottom));
+    const span = Math.max(1e-6, gy1 - gy0);
+    for (let x = 0; x < w; x++) {
+      const top = tops[x];
+      for (let y = Math.max(0, Math.floor(top)); y < yb; y++) {
+        const a = alpha * Math.min(1, y + 1 - top);
+        if (a <= 0) continue;
+        const t = clampTo((y + 0.5 - gy0) / span, 0, 1);
+        const p = (y * w + x) * 3;
+        px[p] += (cTop[0] + (cBottom[0] - cTop[0]) * t - px[p]) * a;
+        px[p + 1] += (cTop[1] + (cBottom[1] - cTop[1]) * t - px[p + 1]) * a;
+        px[p + 2] += (cTop[2] + (cBottom[2] - cTop[2]) * t - px[p + 2]) * a;
+      }
+    }
+  }
+
+  /** Axis-aligned rectangle [x0, x1) × [y0, y1) with fractional edge coverage. */
+  rect(x0: number, y0: number, x1: number, y1: number, c: Rgb, alpha = 1): void {
+    const { w, h, px } = this;
+    const xa = Math.max(0, Math.floor(x0));
+    const xb = Math.min(w, Math.ceil(x1));
+    const ya = Math.max(0, Math.floor(y0));
+    const yb = Math.min(h, Math.ceil(y1));
+    for (let y = ya; y < yb; y++) {
+      const cy = Math.min(y + 1, y1) - Math.max(y, y0);
+      for (let x = xa; x < xb; x++) {
+        const cx = Math.min(x + 1, x1) - Math.max(x, x0);
+        const a = alpha * cx * cy;
+        const p = (y * w + x) * 3;
+        px[p] += (c[0] - px[p]) * a;
+        px[p + 1] += (c[1] - px[p + 1]) * a;
+        px[p + 2] += (c[2] - px[p + 2]) * a;
+      }
+    }
+  }
+
+  /**
+   * Filled ellipse. With `shade`, brightness falls off across it like a lit solid:
+   * `shade.dir` (−1 light from the left … 1 from the right) and `shade.ambient` (the dark side's level).
+   */
+  ellipse(
+    cx: number,
+    cy: number,
+    rx: number,
+    ry: number,
+    c: Rgb,
+    alpha = 1,
+    shade?: { dir: number; ambient: number },
+  ): void {
+    const { w, h, px } = this;
+    if (rx <= 0 || ry <= 0) return;
+    const xa = Math.max(0, Math.floor(cx - rx - 1));
+    const xb = Math.min(w, Math.ceil(cx + rx + 1));
+    const ya = Math.max(0, Math.floor(cy - ry - 1));
+    const yb = Math.min(h, Math.ceil(cy + ry + 1));
+    const rmin = Math.min(rx, ry);
+    for (let y = ya; y < yb; y++) {
+      const dy = (y + 0.5 - cy) / ry;
+      for (let x = xa; x < xb; x++) {
+        const dx = (x + 0.5 - cx) / rx;
+        const q = Math.sqrt(dx * dx + dy * dy);
+        let a = (1 - q) * rmin + 0.5;
+        if (a <= 0) continue;
+        if (a > 1) a = 1;
+        a *= alpha;
+        let s = 1;
+        if (shade) {
+          const l = clampTo(0.5 + 0.7 * shade.dir * dx - 0.25 * dy, 0, 1);
+          s = shade.ambient + (1 - shade.ambient) * l * l * (3 - 2 * l);
+        }
+        const p = (y * w + x) * 3;
+        px[p] += (c[0] * s - px[p]) * a;
+        px[p + 1] += (c[1] * s - px[p + 1]) * a;
+        px[p + 2] += (c[2] * s - px[p + 2]) * a;
+      }
+    }
+  }
+
+  /** Convex polygon (points x0, y0, x1, y1, ...), filled row by row with fractional coverage at the row ends. */
+  convex(pts: readonly number[], c: Rgb, alpha = 1): void {
+    const { w, h, px } = this;
+    const n = pts.length >> 1;
+    let ymin = Infinity;
+    let ymax = -Infinity;
+    for (let i = 0; i < n; i++) {
+      ymin = Math.min(ymin, pts[2 * i + 1]);
+      ymax = Math.max(ymax, pts[2 * i + 1]);
+    }
+    const ya = Math.max(0, Math.floor(ymin));
+    const yb = Math.min(h, Math.ceil(ymax));
+    for (let y = ya; y < yb; y++) {
+      const yc = y + 0.5;
+      let xl = Infinity;
+      let xr = -Infinity;
+      for (let i = 0; i < n; i++) {
+        const ax = pts[2 * i];
+        const ay = pts[2 * i + 1];
+        const bx = pts[(2 * i + 2) % (2 * n)];
+        const by = pts[(2 * i + 3) % (2 * n)];
+        if ((ay <= yc && by > yc) || (by <= yc && ay > yc)) {
+          const xi = ax + ((yc - ay) / (by - ay)) * (bx - ax);
+          if (xi < xl) xl = xi;
+          if (xi > xr) xr = xi;
+        }
+      }
+      if (!(xr > xl)) continue;
+      const cy = Math.min(1, Math.min(y + 1, ymax) - Math.max(y, ymin));
+      const xa = Math.max(0, Math.floor(xl));
+      const xb = Math.min(w, Math.ceil(xr));
+      for (let x = xa; x < xb; x++) {
+        const cx = Math.min(x + 1, xr) - Math.max(x, xl);
+        const a = alpha * cx * cy;
+        const p = (y * w + x) * 3;
+        px[p] += (c[0] - px[p]) * a;
+        px[p + 1] += (c[1] - px[p + 1]) * a;
+        px[p + 2] += (c[2] - px[p + 2]) * a;
+      }
+    }
+  }
+
+  /** Additive light: a glow of `intensity` falling off as 1/(1 + d²/r²)², stretched by sx, sy. */
+  glow(cx: number, cy: number, r: number, c: Rgb, intensity: number, sx = 1, sy = 1): void {
+    const { w, h, px } = this;
+    if (r <= 0 || intensity <= 0) return;
+    const rx = r * sx;
+    const ry = r * sy;
+    const xa = Math.max(0, Math.floor(cx - 4 * rx));
+    const xb = Math.min(w, Math.ceil(cx + 4 * rx));
+    const ya = Math.max(0, Math.floor(cy - 4 * ry));
+    const yb = Math.min(h, Math.ceil(cy + 4 * ry));
+    const cut = 1 / 289; // the falloff at 4 r, subtracted so the glow ends without a seam
+    for (let y = ya; y < yb; y++) {
+      const dy = (y + 0.5 - cy) / ry;
+      const dy2 = dy * dy;
+      for (let x = xa; x < xb; x++) {
+        const dx = (x + 0.5 - cx) / rx;
+        const q = 1 + dx * dx + dy2;
+        const g = (1 / (q * q) - cut) * intensity;
+        if (g <= 0) continue;
+        const p = (y * w + x) * 3;
+        px[p] += c[0] * g;
+        px[p + 1] += c[1] * g;
+        px[p + 2] += c[2] * g;
+      }
+    }
+  }
+
+  /**
+   * Multiplies rows [y0, y1) by 1 + amount · noise, the noise laid on a ground plane
+   * seen in perspective from a horizon at `horizon` (rows near it get compressed).
+   */
+  groundTexture(
+    y0: number,
+    y1: number,
+    horizon: number,
+    amount: number,
+    scaleX: number,
+    offX: number,
+    offY: number,
+    stretch = 1,
+  ): void {
+    const { w, h, px } = this;
+    const t = noise();
+    const N = NOISE_SIZE;
+    const ya = Math.max(0, Math.floor(y0));
+    const yb = Math.min(h, Math.ceil(y1));
+    for (let y = ya; y < yb; y++) {
+      // A ground plane: a row `depth` pixels below the horizon lies at distance ∝ 1/depth, and one
+      // pixel across it spans ∝ 1/depth of the plane; texture fades out near the horizon, where it would alias.
+      const depth = Math.max(1, y + 0.5 - horizon);
+      const v = offY + (h * scaleX * stretch) / depth;
+      const su = scaleX / depth;
+      const fade = amount * Math.min(1, depth / (0.12 * h));
+      // Integer wrap by masking (N is a power of two): `%` on doubles would cost more than the lookup.
+      const vi = Math.floor(v);
+      const vf = v - vi;
+      const r0 = (vi & MASK) * N;
+      const r1 = ((vi + 1) & MASK) * N;
+      for (let x = 0; x < w; x++) {
+        const u = offX + (x - w / 2) * su;
+        const ui = Math.floor(u);
+        const uf = u - ui;
+        const c0 = ui & MASK;
+        const c1 = (ui + 1) & MASK;
+        const top = t[r0 + c0] + (t[r0 + c1] - t[r0 + c0]) * uf;
+        const bot = t[r1 + c0] + (t[r1 + c1] - t[r1 + c0]) * uf;
+        const m = 1 + fade * (top + (bot - top) * vf);
+        const p = (y * w + x) * 3;
+        px[p] *= m;
+        px[p + 1] *= m;
+        px[p + 2] *= m;
+      }
+    }
+  }
+
+  /** Multiplies a rectangle by 1 + amount · noise (flat texture: walls, plaster, skies). */
+  flatTexture(
+    x0: number,
+    y0: number,
+    x1: number,
+    y1: number,
+    amount: number,
+    cell: number,
+    offX: number,
+    offY: number,
+  ): void {
+    const { w, h, px } = this;
+    const t = noise();
+    const N = NOISE_SIZE;
+    const xa = Math.max(0, Math.floor(x0));
+    const xb = Math.min(w, Math.ceil(x1));
+    const ya = Math.max(0, Math.floor(y0));
+    const yb = Math.min(h, Math.ceil(y1));
+    const inv = 1 / Math.max(0.05, cell);
+    for (let y = ya; y < yb; y++) {
+      const row = Math.floor(offY + y * inv) & MASK;
+      for (let x = xa; x < xb; x++) {
+        const col = Math.floor(offX + x * inv) & MASK;
+        const m = 1 + amount * t[row * N + col];
+        const p = (y * w + x) * 3;
+        px[p] *= m;
+        px[p + 1] *= m;
+        px[p + 2] *= m;
+      }
+    }
+  }
+
+  /** Blends rows [y0, y1) toward `c` (fog, haze), alpha ramping from a0 at y0 to a1 at y1. */
+  haze(y0: number, y1: number, c: Rgb, a0: number, a1: number): void {
+    const { w, h, px } = this;
+    const ya = Math.max(0, Math.floor(y0));
+    const yb = Math.min(h, Math.ceil(y1));
+    const span = Math.max(1e-6, y1 - y0);
+    for (let y = ya; y < yb; y++) {
+      const a = a0 + (a1 - a0) * clampTo((y + 0.5 - y0) / span, 0, 1);
+      for (let p = y * w * 3, e = p + w * 3; p < e; p += 3) {
+        px[p] += (c[0] - px[p]) * a;
+        px[p + 1] += (c[1] - px[p + 1]) * a;
+        px[p + 2] += (c[2] - px[p + 2]) * a;
+      }
+    }
+  }
+}
