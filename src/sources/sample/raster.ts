@@ -71,9 +71,7 @@ function noise(): Float32Array {
         tx = tx * tx * (3 - 2 * tx);
         const c0 = x0 % cells;
         const c1 = (x0 + 1) % cells;
-        const top = grid[r0 + c0] + (grid[r0 + c1] - grid[r0 + c0]) * tx;
-        const bot = grid[r1 + c0] + (grid[r1 + c1] - grid[r1 + c0]) * tx;
-        tile[y * N + x] += amp * (top + (bot - top) * ty);
+        tile[y * N + x] += amp * bilinear(grid, r0, r1, c0, c1, tx, ty);
       }
     }
   }
@@ -128,7 +126,7 @@ export class Canvas {
     gy1: number,
     alpha = 1,
   ): void {
-    const { w, h, px } = this;
+    const { w, h } = this;
     const yb = Math.min(h, Math.ceil(bottom));
     const span = Math.max(1e-6, gy1 - gy0);
     for (let x = 0; x < w; x++) {
@@ -137,32 +135,22 @@ export class Canvas {
         const a = alpha * Math.min(1, y + 1 - top);
         if (a <= 0) continue;
         const t = clampTo((y + 0.5 - gy0) / span, 0, 1);
-        const p = (y * w + x) * 3;
-        px[p] += (cTop[0] + (cBottom[0] - cTop[0]) * t - px[p]) * a;
-        px[p + 1] += (cTop[1] + (cBottom[1] - cTop[1]) * t - px[p + 1]) * a;
-        px[p + 2] += (cTop[2] + (cBottom[2] - cTop[2]) * t - px[p + 2]) * a;
+        this.blend(
+          (y * w + x) * 3,
+          cTop[0] + (cBottom[0] - cTop[0]) * t,
+          cTop[1] + (cBottom[1] - cTop[1]) * t,
+          cTop[2] + (cBottom[2] - cTop[2]) * t,
+          a,
+        );
       }
     }
   }
 
   /** Axis-aligned rectangle [x0, x1) × [y0, y1) with fractional edge coverage. */
   rect(x0: number, y0: number, x1: number, y1: number, c: Rgb, alpha = 1): void {
-    const { w, h, px } = this;
-    const xa = Math.max(0, Math.floor(x0));
-    const xb = Math.min(w, Math.ceil(x1));
     const ya = Math.max(0, Math.floor(y0));
-    const yb = Math.min(h, Math.ceil(y1));
-    for (let y = ya; y < yb; y++) {
-      const cy = Math.min(y + 1, y1) - Math.max(y, y0);
-      for (let x = xa; x < xb; x++) {
-        const cx = Math.min(x + 1, x1) - Math.max(x, x0);
-        const a = alpha * cx * cy;
-        const p = (y * w + x) * 3;
-        px[p] += (c[0] - px[p]) * a;
-        px[p + 1] += (c[1] - px[p + 1]) * a;
-        px[p + 2] += (c[2] - px[p + 2]) * a;
-      }
-    }
+    const yb = Math.min(this.h, Math.ceil(y1));
+    for (let y = ya; y < yb; y++) this.span(y, x0, x1, Math.min(y + 1, y1) - Math.max(y, y0), c, alpha);
   }
 
   /**
@@ -178,7 +166,7 @@ export class Canvas {
     alpha = 1,
     shade?: { dir: number; ambient: number },
   ): void {
-    const { w, h, px } = this;
+    const { w, h } = this;
     if (rx <= 0 || ry <= 0) return;
     const xa = Math.max(0, Math.floor(cx - rx - 1));
     const xb = Math.min(w, Math.ceil(cx + rx + 1));
@@ -199,17 +187,14 @@ export class Canvas {
           const l = clampTo(0.5 + 0.7 * shade.dir * dx - 0.25 * dy, 0, 1);
           s = shade.ambient + (1 - shade.ambient) * l * l * (3 - 2 * l);
         }
-        const p = (y * w + x) * 3;
-        px[p] += (c[0] * s - px[p]) * a;
-        px[p + 1] += (c[1] * s - px[p + 1]) * a;
-        px[p + 2] += (c[2] * s - px[p + 2]) * a;
+        this.blend((y * w + x) * 3, c[0] * s, c[1] * s, c[2] * s, a);
       }
     }
   }
 
   /** Convex polygon (points x0, y0, x1, y1, ...), filled row by row with fractional coverage at the row ends. */
   convex(pts: readonly number[], c: Rgb, alpha = 1): void {
-    const { w, h, px } = this;
+    const { h } = this;
     const n = pts.length >> 1;
     let ymin = Infinity;
     let ymax = -Infinity;
@@ -235,18 +220,22 @@ export class Canvas {
         }
       }
       if (!(xr > xl)) continue;
-      const cy = Math.min(1, Math.min(y + 1, ymax) - Math.max(y, ymin));
-      const xa = Math.max(0, Math.floor(xl));
-      const xb = Math.min(w, Math.ceil(xr));
-      for (let x = xa; x < xb; x++) {
-        const cx = Math.min(x + 1, xr) - Math.max(x, xl);
-        const a = alpha * cx * cy;
-        const p = (y * w + x) * 3;
-        px[p] += (c[0] - px[p]) * a;
-        px[p + 1] += (c[1] - px[p + 1]) * a;
-        px[p + 2] += (c[2] - px[p + 2]) * a;
-      }
+      this.span(y, xl, xr, Math.min(1, Math.min(y + 1, ymax) - Math.max(y, ymin)), c, alpha);
     }
+  }
+
+  /** A trapezoid with horizontal edges: from x0l to x0r at y0, from x1l to x1r at y1. */
+  trapezoid(
+    y0: number,
+    x0l: number,
+    x0r: number,
+    y1: number,
+    x1l: number,
+    x1r: number,
+    c: Rgb,
+    alpha = 1,
+  ): void {
+    this.convex([x0l, y0, x0r, y0, x1r, y1, x1l, y1], c, alpha);
   }
 
   /** Additive light: a glow of `intensity` falling off as 1/(1 + d²/r²)², stretched by sx, sy. */
@@ -290,7 +279,7 @@ export class Canvas {
     offY: number,
     stretch = 1,
   ): void {
-    const { w, h, px } = this;
+    const { w, h } = this;
     const t = noise();
     const N = NOISE_SIZE;
     const ya = Math.max(0, Math.floor(y0));
@@ -313,13 +302,7 @@ export class Canvas {
         const uf = u - ui;
         const c0 = ui & MASK;
         const c1 = (ui + 1) & MASK;
-        const top = t[r0 + c0] + (t[r0 + c1] - t[r0 + c0]) * uf;
-        const bot = t[r1 + c0] + (t[r1 + c1] - t[r1 + c0]) * uf;
-        const m = 1 + fade * (top + (bot - top) * vf);
-        const p = (y * w + x) * 3;
-        px[p] *= m;
-        px[p + 1] *= m;
-        px[p + 2] *= m;
+        this.multiply((y * w + x) * 3, 1 + fade * bilinear(t, r0, r1, c0, c1, uf, vf));
       }
     }
   }
@@ -335,7 +318,7 @@ export class Canvas {
     offX: number,
     offY: number,
   ): void {
-    const { w, h, px } = this;
+    const { w, h } = this;
     const t = noise();
     const N = NOISE_SIZE;
     const xa = Math.max(0, Math.floor(x0));
@@ -347,28 +330,67 @@ export class Canvas {
       const row = Math.floor(offY + y * inv) & MASK;
       for (let x = xa; x < xb; x++) {
         const col = Math.floor(offX + x * inv) & MASK;
-        const m = 1 + amount * t[row * N + col];
-        const p = (y * w + x) * 3;
-        px[p] *= m;
-        px[p + 1] *= m;
-        px[p + 2] *= m;
+        this.multiply((y * w + x) * 3, 1 + amount * t[row * N + col]);
       }
     }
   }
 
   /** Blends rows [y0, y1) toward `c` (fog, haze), alpha ramping from a0 at y0 to a1 at y1. */
   haze(y0: number, y1: number, c: Rgb, a0: number, a1: number): void {
-    const { w, h, px } = this;
+    const { w, h } = this;
     const ya = Math.max(0, Math.floor(y0));
     const yb = Math.min(h, Math.ceil(y1));
     const span = Math.max(1e-6, y1 - y0);
     for (let y = ya; y < yb; y++) {
       const a = a0 + (a1 - a0) * clampTo((y + 0.5 - y0) / span, 0, 1);
-      for (let p = y * w * 3, e = p + w * 3; p < e; p += 3) {
-        px[p] += (c[0] - px[p]) * a;
-        px[p + 1] += (c[1] - px[p + 1]) * a;
-        px[p + 2] += (c[2] - px[p + 2]) * a;
-      }
+      for (let p = y * w * 3, e = p + w * 3; p < e; p += 3) this.blend(p, c[0], c[1], c[2], a);
     }
   }
+
+  /**
+   * Blends row y from x0 to x1 toward `c`: each pixel by `alpha` × its horizontal coverage
+   * (fractional at both ends) × `cy`, the row's vertical coverage.
+   */
+  private span(y: number, x0: number, x1: number, cy: number, c: Rgb, alpha: number): void {
+    const xa = Math.max(0, Math.floor(x0));
+    const xb = Math.min(this.w, Math.ceil(x1));
+    for (let x = xa; x < xb; x++) {
+      const cx = Math.min(x + 1, x1) - Math.max(x, x0);
+      this.blend((y * this.w + x) * 3, c[0], c[1], c[2], alpha * cx * cy);
+    }
+  }
+
+  /** Moves the pixel at offset `p` toward (r, g, b) by `a` (1: replaced). */
+  private blend(p: number, r: number, g: number, b: number, a: number): void {
+    const px = this.px;
+    px[p] += (r - px[p]) * a;
+    px[p + 1] += (g - px[p + 1]) * a;
+    px[p + 2] += (b - px[p + 2]) * a;
+  }
+
+  /** Multiplies the pixel at offset `p` by `m`. */
+  private multiply(p: number, m: number): void {
+    const px = this.px;
+    px[p] *= m;
+    px[p + 1] *= m;
+    px[p + 2] *= m;
+  }
+}
+
+/**
+ * Bilinear interpolation in a square table: rows r0 and r1 (offsets of their starts),
+ * columns c0 and c1, fractions fx across and fy down.
+ */
+function bilinear(
+  t: Float32Array,
+  r0: number,
+  r1: number,
+  c0: number,
+  c1: number,
+  fx: number,
+  fy: number,
+): number {
+  const top = t[r0 + c0] + (t[r0 + c1] - t[r0 + c0]) * fx;
+  const bot = t[r1 + c0] + (t[r1 + c1] - t[r1 + c0]) * fx;
+  return top + (bot - top) * fy;
 }

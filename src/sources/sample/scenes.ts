@@ -18,42 +18,46 @@ interface Sky {
   ambient: Rgb;
 }
 
+/** A colour that varies from scene to scene: its mean and relative standard deviation per channel. */
+type Varying = readonly [mean: Rgb, sd: number];
+
+/** The sky at each time of day; the ambient light does not vary. */
+const SKIES: Record<TimeOfDay, { top: Varying; horizon: Varying; light: Varying; ambient: Rgb }> = {
+  day: {
+    top: [[0.22, 0.42, 0.78], 0.08],
+    horizon: [[0.7, 0.8, 0.9], 0.05],
+    light: [[1.0, 0.96, 0.9], 0.03],
+    ambient: [0.35, 0.4, 0.5],
+  },
+  golden: {
+    top: [[0.3, 0.32, 0.58], 0.1],
+    horizon: [[1.0, 0.62, 0.32], 0.07],
+    light: [[1.0, 0.7, 0.42], 0.05],
+    ambient: [0.3, 0.25, 0.3],
+  },
+  night: {
+    top: [[0.02, 0.03, 0.07], 0.2],
+    horizon: [[0.1, 0.11, 0.2], 0.15],
+    light: [[0.2, 0.22, 0.32], 0.1],
+    ambient: [0.07, 0.08, 0.12],
+  },
+  overcast: {
+    top: [[0.52, 0.55, 0.58], 0.05],
+    horizon: [[0.75, 0.76, 0.76], 0.04],
+    light: [[0.64, 0.65, 0.67], 0.04],
+    ambient: [0.4, 0.42, 0.45],
+  },
+};
+
+/** A scene's sky: its time of day's, each varying colour drawn from `rng` (top, horizon, light). */
 function skyFor(time: TimeOfDay, rng: Random): Sky {
-  const j = (c: Rgb, s: number): Rgb => [
-    Math.max(0, c[0] * (1 + rng.normal(0, s))),
-    Math.max(0, c[1] * (1 + rng.normal(0, s))),
-    Math.max(0, c[2] * (1 + rng.normal(0, s))),
+  const vary = ([c, sd]: Varying): Rgb => [
+    Math.max(0, c[0] * (1 + rng.normal(0, sd))),
+    Math.max(0, c[1] * (1 + rng.normal(0, sd))),
+    Math.max(0, c[2] * (1 + rng.normal(0, sd))),
   ];
-  switch (time) {
-    case 'day':
-      return {
-        top: j([0.22, 0.42, 0.78], 0.08),
-        horizon: j([0.7, 0.8, 0.9], 0.05),
-        light: j([1.0, 0.96, 0.9], 0.03),
-        ambient: [0.35, 0.4, 0.5],
-      };
-    case 'golden':
-      return {
-        top: j([0.3, 0.32, 0.58], 0.1),
-        horizon: j([1.0, 0.62, 0.32], 0.07),
-        light: j([1.0, 0.7, 0.42], 0.05),
-        ambient: [0.3, 0.25, 0.3],
-      };
-    case 'night':
-      return {
-        top: j([0.02, 0.03, 0.07], 0.2),
-        horizon: j([0.1, 0.11, 0.2], 0.15),
-        light: j([0.2, 0.22, 0.32], 0.1),
-        ambient: [0.07, 0.08, 0.12],
-      };
-    default:
-      return {
-        top: j([0.52, 0.55, 0.58], 0.05),
-        horizon: j([0.75, 0.76, 0.76], 0.04),
-        light: j([0.64, 0.65, 0.67], 0.04),
-        ambient: [0.4, 0.42, 0.45],
-      };
-  }
+  const base = SKIES[time];
+  return { top: vary(base.top), horizon: vary(base.horizon), light: vary(base.light), ambient: base.ambient };
 }
 
 const TERRAINS: readonly Rgb[] = [
@@ -122,72 +126,25 @@ function figure(
   const hip = foot - 0.47 * hh;
   const sw = 0.13 * hh;
   const legs = scale(col, 0.7);
-  c.convex(
-    [
-      x - 0.07 * hh,
-      hip,
-      x - 0.01 * hh,
-      hip,
-      x - 0.02 * hh - stride * 0.08 * hh,
-      foot,
-      x - 0.07 * hh - stride * 0.12 * hh,
-      foot,
-    ],
-    legs,
-  );
-  c.convex(
-    [
-      x + 0.01 * hh,
-      hip,
-      x + 0.07 * hh,
-      hip,
-      x + 0.07 * hh + stride * 0.12 * hh,
-      foot,
-      x + 0.02 * hh + stride * 0.08 * hh,
-      foot,
-    ],
-    legs,
-  );
+  // Legs from the hips (`hipOut` to `hipIn` either side of x) to the feet, apart by the stride.
+  const hipOut = 0.07 * hh;
+  const hipIn = 0.01 * hh;
+  const footIn = 0.02 * hh;
+  const stepIn = stride * 0.08 * hh;
+  const stepOut = stride * 0.12 * hh;
+  c.trapezoid(hip, x - hipOut, x - hipIn, foot, x - hipOut - stepOut, x - footIn - stepIn, legs);
+  c.trapezoid(hip, x + hipIn, x + hipOut, foot, x + footIn + stepIn, x + hipOut + stepOut, legs);
   const bottom = coat ? foot - 0.2 * hh : hip + 0.03 * hh;
-  c.convex(
-    [
-      x - sw,
-      shoulder,
-      x + sw,
-      shoulder,
-      x + (coat ? 0.12 : 0.085) * hh,
-      bottom,
-      x - (coat ? 0.12 : 0.085) * hh,
-      bottom,
-    ],
-    col,
-  );
-  c.convex(
-    [
-      x - sw,
-      shoulder,
-      x - sw + 0.045 * hh,
-      shoulder,
-      x - sw + 0.02 * hh,
-      hip + 0.02 * hh,
-      x - sw - 0.02 * hh,
-      hip,
-    ],
-    col,
-  );
-  c.convex(
-    [
-      x + sw - 0.045 * hh,
-      shoulder,
-      x + sw,
-      shoulder,
-      x + sw + 0.02 * hh,
-      hip,
-      x + sw - 0.02 * hh,
-      hip + 0.02 * hh,
-    ],
-    col,
-  );
+  const hem = (coat ? 0.12 : 0.085) * hh;
+  c.trapezoid(shoulder, x - sw, x + sw, bottom, x - hem, x + hem, col);
+  // Arms: from the shoulders (`arm` wide) down to slanted cuffs at the hips.
+  const left = x - sw;
+  const right = x + sw;
+  const arm = 0.045 * hh;
+  const d = 0.02 * hh;
+  const cuff = hip + d;
+  c.convex([left, shoulder, left + arm, shoulder, left + d, cuff, left - d, hip], col);
+  c.convex([right - arm, shoulder, right, shoulder, right + d, hip, right - d, cuff], col);
   c.ellipse(x, shoulder - 0.1 * hh, 0.065 * hh, 0.085 * hh, skin);
   if (hat) {
     c.ellipse(x, shoulder - 0.16 * hh, 0.12 * hh, 0.022 * hh, scale(col, 0.8));
@@ -269,12 +226,18 @@ function celestial(s: Scene, hx: number, hy: number): void {
   }
 }
 
+/** Draws where the horizon lies (a share lo–hi of the frame down) and paints the sky above it; returns its row. */
+function skyToHorizon(s: Scene, lo: number, hi: number): number {
+  const hy = s.c.h * s.rng.range(lo, hi);
+  s.c.gradient(0, hy + 1, s.sky.top, s.sky.horizon);
+  return hy;
+}
+
 function paintLandscape(s: Scene): void {
   const { c, rng, jr, sky } = s;
   const W = c.w;
   const H = c.h;
-  const hy = H * rng.range(0.4, 0.68);
-  c.gradient(0, hy + 1, sky.top, sky.horizon);
+  const hy = skyToHorizon(s, 0.4, 0.68);
   if (rng.chance(0.75)) celestial(s, rng.range(0.1, 0.9) * W + s.pan * 0.2, hy - rng.range(0.08, 0.35) * H);
   const terrain = rng.pick(TERRAINS);
   const layers = rng.int(3);
@@ -330,8 +293,7 @@ function paintCity(s: Scene): void {
   const { c, rng, jr, sky } = s;
   const W = c.w;
   const H = c.h;
-  const hy = H * rng.range(0.55, 0.78);
-  c.gradient(0, hy + 1, sky.top, sky.horizon);
+  const hy = skyToHorizon(s, 0.55, 0.78);
   if (rng.chance(0.4)) celestial(s, rng.range(0.1, 0.9) * W, H * rng.range(0.08, 0.3));
   const lit = s.time === 'night' ? 0.55 : s.time === 'golden' ? 0.25 : s.time === 'overcast' ? 0.12 : 0.03;
   // Two rows of buildings: a hazy far skyline, then the street front.
@@ -450,19 +412,9 @@ function paintInterior(s: Scene): void {
     const lx = rng.range(0.1, 0.9) * W + s.pan * 0.8;
     const ly = floorY - H * rng.range(0.2, 0.45);
     c.rect(lx - 1, ly, lx + 1, floorY, [0.08, 0.07, 0.06]);
-    c.convex(
-      [
-        lx - H * 0.06,
-        ly - H * 0.02,
-        lx + H * 0.06,
-        ly - H * 0.02,
-        lx + H * 0.035,
-        ly - H * 0.1,
-        lx - H * 0.035,
-        ly - H * 0.1,
-      ],
-      scale(lampCol, 0.9),
-    );
+    const shade = scale(lampCol, 0.9);
+    const rim = ly - H * 0.02;
+    c.trapezoid(rim, lx - H * 0.06, lx + H * 0.06, ly - H * 0.1, lx - H * 0.035, lx + H * 0.035, shade);
     c.glow(lx, ly - H * 0.05, H * 0.12, lampCol, night ? 0.7 : 0.35);
   }
   // Furniture and props: tables, frames on the wall, a door.
@@ -558,8 +510,7 @@ function paintSeascape(s: Scene): void {
   const { c, rng, jr, sky } = s;
   const W = c.w;
   const H = c.h;
-  const hy = H * rng.range(0.35, 0.6);
-  c.gradient(0, hy + 1, sky.top, sky.horizon);
+  const hy = skyToHorizon(s, 0.35, 0.6);
   const sunX = rng.range(0.15, 0.85) * W + s.pan * 0.2;
   const sunY = hy - rng.range(0.05, 0.3) * H;
   celestial(s, sunX, sunY);
@@ -590,19 +541,7 @@ function paintSeascape(s: Scene): void {
     if (rng.chance(0.5)) {
       const bx = rng.range(0.1, 0.8) * W + s.pan * 0.5 + jr.range(-0.02, 0.02) * W;
       const bs = H * rng.range(0.05, 0.15);
-      c.convex(
-        [
-          bx - bs,
-          hy - bs * 0.1,
-          bx + bs,
-          hy - bs * 0.1,
-          bx + bs * 0.7,
-          hy + bs * 0.2,
-          bx - bs * 0.7,
-          hy + bs * 0.2,
-        ],
-        dark,
-      );
+      c.trapezoid(hy - bs * 0.1, bx - bs, bx + bs, hy + bs * 0.2, bx - bs * 0.7, bx + bs * 0.7, dark);
       c.convex([bx, hy - bs * 1.4, bx + bs * 0.6, hy - bs * 0.2, bx, hy - bs * 0.2], dark);
     } else {
       const tops = ridge(W, hy, H * 0.06, rng, s.pan, 0.3);
@@ -685,8 +624,7 @@ function paintRoad(s: Scene): void {
   const { c, rng, jr, sky } = s;
   const W = c.w;
   const H = c.h;
-  const hy = H * rng.range(0.4, 0.6);
-  c.gradient(0, hy + 1, sky.top, sky.horizon);
+  const hy = skyToHorizon(s, 0.4, 0.6);
   if (rng.chance(0.6)) celestial(s, rng.range(0.1, 0.9) * W, hy - rng.range(0.05, 0.25) * H);
   const terrain = rng.pick(TERRAINS);
   if (rng.chance(0.5)) {
@@ -700,7 +638,7 @@ function paintRoad(s: Scene): void {
   const vx = W * rng.range(0.3, 0.7) + s.pan * 0.3;
   const spread = W * rng.range(0.35, 0.8);
   const road = mul([0.16, 0.16, 0.18], mix(sky.light, sky.ambient, 0.4));
-  c.convex([vx - 2, hy, vx + 2, hy, vx + spread, H, vx - spread, H], road);
+  c.trapezoid(hy, vx - 2, vx + 2, H, vx - spread, vx + spread, road);
   const dash = scale(mul([0.9, 0.85, 0.6], mix(sky.light, sky.ambient, 0.3)), 0.9);
   const phase = jr.range(0, 1);
   for (let i = 0; i < 12; i++) {
@@ -711,7 +649,7 @@ function paintRoad(s: Scene): void {
     const y1 = hy + (H - hy) / z0;
     const hw0 = ((y0 - hy) / (H - hy)) * spread * 0.02;
     const hw1 = ((y1 - hy) / (H - hy)) * spread * 0.02;
-    c.convex([vx - hw0, y0, vx + hw0, y0, vx + hw1, y1, vx - hw1, y1], dash);
+    c.trapezoid(y0, vx - hw0, vx + hw0, y1, vx - hw1, vx + hw1, dash);
   }
   const poles = rng.int(6);
   for (let i = 0; i < poles; i++) {
