@@ -84,6 +84,16 @@ function noise(): Float32Array {
   return tile;
 }
 
+/** A noise texture: its strength, its scale, and where in the noise tile it starts. */
+export interface Texture {
+  /** Brightness varies by a factor 1 ± amount · noise (noise about ±0.5). */
+  amount: number;
+  /** Size of the pattern (per texture kind: see `flatTexture`, `groundTexture`). */
+  scale: number;
+  offX: number;
+  offY: number;
+}
+
 /** A float RGB canvas with the few drawing operations the scenes need (antialiased where it shows). */
 export class Canvas {
   readonly px: Float32Array;
@@ -97,8 +107,7 @@ export class Canvas {
   /** Vertical gradient over rows [y0, y1), whole width. */
   gradient(y0: number, y1: number, top: Rgb, bottom: Rgb): void {
     const { w, h, px } = this;
-    const a = Math.max(0, Math.floor(y0));
-    const b = Math.min(h, Math.ceil(y1));
+    const [a, b] = pixelRange(y0, y1, h);
     const span = Math.max(1e-6, y1 - y0);
     for (let y = a; y < b; y++) {
       const t = clampTo((y + 0.5 - y0) / span, 0, 1);
@@ -148,8 +157,7 @@ export class Canvas {
 
   /** Axis-aligned rectangle [x0, x1) × [y0, y1) with fractional edge coverage. */
   rect(x0: number, y0: number, x1: number, y1: number, c: Rgb, alpha = 1): void {
-    const ya = Math.max(0, Math.floor(y0));
-    const yb = Math.min(this.h, Math.ceil(y1));
+    const [ya, yb] = pixelRange(y0, y1, this.h);
     for (let y = ya; y < yb; y++) this.span(y, x0, x1, Math.min(y + 1, y1) - Math.max(y, y0), c, alpha);
   }
 
@@ -168,10 +176,8 @@ export class Canvas {
   ): void {
     const { w, h } = this;
     if (rx <= 0 || ry <= 0) return;
-    const xa = Math.max(0, Math.floor(cx - rx - 1));
-    const xb = Math.min(w, Math.ceil(cx + rx + 1));
-    const ya = Math.max(0, Math.floor(cy - ry - 1));
-    const yb = Math.min(h, Math.ceil(cy + ry + 1));
+    const [xa, xb] = pixelRange(cx - rx - 1, cx + rx + 1, w);
+    const [ya, yb] = pixelRange(cy - ry - 1, cy + ry + 1, h);
     const rmin = Math.min(rx, ry);
     for (let y = ya; y < yb; y++) {
       const dy = (y + 0.5 - cy) / ry;
@@ -202,8 +208,7 @@ export class Canvas {
       ymin = Math.min(ymin, pts[2 * i + 1]);
       ymax = Math.max(ymax, pts[2 * i + 1]);
     }
-    const ya = Math.max(0, Math.floor(ymin));
-    const yb = Math.min(h, Math.ceil(ymax));
+    const [ya, yb] = pixelRange(ymin, ymax, h);
     for (let y = ya; y < yb; y++) {
       const yc = y + 0.5;
       let xl = Infinity;
@@ -244,10 +249,8 @@ export class Canvas {
     if (r <= 0 || intensity <= 0) return;
     const rx = r * sx;
     const ry = r * sy;
-    const xa = Math.max(0, Math.floor(cx - 4 * rx));
-    const xb = Math.min(w, Math.ceil(cx + 4 * rx));
-    const ya = Math.max(0, Math.floor(cy - 4 * ry));
-    const yb = Math.min(h, Math.ceil(cy + 4 * ry));
+    const [xa, xb] = pixelRange(cx - 4 * rx, cx + 4 * rx, w);
+    const [ya, yb] = pixelRange(cy - 4 * ry, cy + 4 * ry, h);
     const cut = 1 / 289; // the falloff at 4 r, subtracted so the glow ends without a seam
     for (let y = ya; y < yb; y++) {
       const dy = (y + 0.5 - cy) / ry;
@@ -267,23 +270,15 @@ export class Canvas {
 
   /**
    * Multiplies rows [y0, y1) by 1 + amount · noise, the noise laid on a ground plane
-   * seen in perspective from a horizon at `horizon` (rows near it get compressed).
+   * seen in perspective from a horizon at `horizon` (rows near it get compressed) and
+   * stretched in depth by `stretch`; `tex.scale` is the plane's scale across.
    */
-  groundTexture(
-    y0: number,
-    y1: number,
-    horizon: number,
-    amount: number,
-    scaleX: number,
-    offX: number,
-    offY: number,
-    stretch = 1,
-  ): void {
+  groundTexture(y0: number, y1: number, horizon: number, tex: Texture, stretch = 1): void {
     const { w, h } = this;
+    const { amount, scale: scaleX, offX, offY } = tex;
     const t = noise();
     const N = NOISE_SIZE;
-    const ya = Math.max(0, Math.floor(y0));
-    const yb = Math.min(h, Math.ceil(y1));
+    const [ya, yb] = pixelRange(y0, y1, h);
     for (let y = ya; y < yb; y++) {
       // A ground plane: a row `depth` pixels below the horizon lies at distance ∝ 1/depth, and one
       // pixel across it spans ∝ 1/depth of the plane; texture fades out near the horizon, where it would alias.
@@ -307,24 +302,17 @@ export class Canvas {
     }
   }
 
-  /** Multiplies a rectangle by 1 + amount · noise (flat texture: walls, plaster, skies). */
-  flatTexture(
-    x0: number,
-    y0: number,
-    x1: number,
-    y1: number,
-    amount: number,
-    cell: number,
-    offX: number,
-    offY: number,
-  ): void {
+  /**
+   * Multiplies a rectangle by 1 + amount · noise (flat texture: walls, plaster, skies);
+   * `tex.scale` is the size of a noise cell in pixels.
+   */
+  flatTexture(x0: number, y0: number, x1: number, y1: number, tex: Texture): void {
     const { w, h } = this;
+    const { amount, scale: cell, offX, offY } = tex;
     const t = noise();
     const N = NOISE_SIZE;
-    const xa = Math.max(0, Math.floor(x0));
-    const xb = Math.min(w, Math.ceil(x1));
-    const ya = Math.max(0, Math.floor(y0));
-    const yb = Math.min(h, Math.ceil(y1));
+    const [xa, xb] = pixelRange(x0, x1, w);
+    const [ya, yb] = pixelRange(y0, y1, h);
     const inv = 1 / Math.max(0.05, cell);
     for (let y = ya; y < yb; y++) {
       const row = Math.floor(offY + y * inv) & MASK;
@@ -338,8 +326,7 @@ export class Canvas {
   /** Blends rows [y0, y1) toward `c` (fog, haze), alpha ramping from a0 at y0 to a1 at y1. */
   haze(y0: number, y1: number, c: Rgb, a0: number, a1: number): void {
     const { w, h } = this;
-    const ya = Math.max(0, Math.floor(y0));
-    const yb = Math.min(h, Math.ceil(y1));
+    const [ya, yb] = pixelRange(y0, y1, h);
     const span = Math.max(1e-6, y1 - y0);
     for (let y = ya; y < yb; y++) {
       const a = a0 + (a1 - a0) * clampTo((y + 0.5 - y0) / span, 0, 1);
@@ -352,8 +339,7 @@ export class Canvas {
    * (fractional at both ends) × `cy`, the row's vertical coverage.
    */
   private span(y: number, x0: number, x1: number, cy: number, c: Rgb, alpha: number): void {
-    const xa = Math.max(0, Math.floor(x0));
-    const xb = Math.min(this.w, Math.ceil(x1));
+    const [xa, xb] = pixelRange(x0, x1, this.w);
     for (let x = xa; x < xb; x++) {
       const cx = Math.min(x + 1, x1) - Math.max(x, x0);
       this.blend((y * this.w + x) * 3, c[0], c[1], c[2], alpha * cx * cy);
@@ -375,6 +361,11 @@ export class Canvas {
     px[p + 1] *= m;
     px[p + 2] *= m;
   }
+}
+
+/** The pixels [first, end) that the span [lo, hi) touches, clipped to [0, n). */
+function pixelRange(lo: number, hi: number, n: number): [number, number] {
+  return [Math.max(0, Math.floor(lo)), Math.min(n, Math.ceil(hi))];
 }
 
 /**

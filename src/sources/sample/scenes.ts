@@ -7,7 +7,7 @@
 import { hashSeed, Random } from '../../numeric/random.js';
 import { LOOK_FAMILIES, TIMES, type TimeOfDay } from './looks.js';
 import { SAMPLE_COMPOSITIONS, type SampleComposition, type SampleMovie } from './plan.js';
-import { Canvas, hsv, mix, mul, scale, type Rgb } from './raster.js';
+import { Canvas, hsv, mix, mul, scale, type Rgb, type Texture } from './raster.js';
 
 interface Sky {
   top: Rgb;
@@ -226,6 +226,11 @@ function celestial(s: Scene, hx: number, hy: number): void {
   }
 }
 
+/** A noise texture of `amount` and `scale` at a random place in the noise tile (offsets drawn from `rng`). */
+function noiseAt(rng: Random, amount: number, scale: number): Texture {
+  return { amount, scale, offX: rng.range(0, 256), offY: rng.range(0, 256) };
+}
+
 /** Draws where the horizon lies (a share lo–hi of the frame down) and paints the sky above it; returns its row. */
 function skyToHorizon(s: Scene, lo: number, hi: number): number {
   const hy = s.c.h * s.rng.range(lo, hi);
@@ -250,7 +255,12 @@ function paintLandscape(s: Scene): void {
   const gTop = mix(mul(terrain, sky.light), sky.horizon, 0.35);
   const gBottom = scale(mul(terrain, sky.light), 0.75);
   c.gradient(hy, H, gTop, gBottom);
-  c.groundTexture(hy, H, hy - 2, 0.5, rng.range(20, 60), rng.range(0, 256) + s.pan * 0.3, rng.range(0, 256));
+  c.groundTexture(hy, H, hy - 2, {
+    amount: 0.5,
+    scale: rng.range(20, 60),
+    offX: rng.range(0, 256) + s.pan * 0.3,
+    offY: rng.range(0, 256),
+  });
   if (rng.chance(0.6)) {
     const n = 2 + rng.int(8);
     const conifer = rng.chance(0.5);
@@ -328,7 +338,12 @@ function paintCity(s: Scene): void {
   }
   const street = mul([0.2, 0.2, 0.22], mix(sky.light, sky.ambient, 0.5));
   c.gradient(hy, H, scale(street, 1.2), scale(street, 0.8));
-  c.groundTexture(hy, H, hy - 1, 0.35, 80, rng.range(0, 256) + s.pan, rng.range(0, 256));
+  c.groundTexture(hy, H, hy - 1, {
+    amount: 0.35,
+    scale: 80,
+    offX: rng.range(0, 256) + s.pan,
+    offY: rng.range(0, 256),
+  });
   // Street lamps: poles, and pools of light at night.
   const lamps = rng.int(4);
   const lampCol = rng.pick(LAMPS);
@@ -381,7 +396,7 @@ function paintInterior(s: Scene): void {
   const wall = mul(rng.pick(WALLS), roomLight);
   const floorY = H * rng.range(0.62, 0.8);
   c.gradient(0, floorY, scale(wall, 0.75), wall);
-  c.flatTexture(0, 0, W, floorY, 0.12, rng.range(2, 6), rng.range(0, 256), rng.range(0, 256));
+  c.flatTexture(0, 0, W, floorY, noiseAt(rng, 0.12, rng.range(2, 6)));
   const floorCol = mul(
     rng.pick([
       [0.4, 0.26, 0.15],
@@ -392,7 +407,7 @@ function paintInterior(s: Scene): void {
     roomLight,
   );
   c.gradient(floorY, H, scale(floorCol, 0.8), floorCol);
-  c.groundTexture(floorY, H, floorY - H * 0.3, 0.3, 30, rng.range(0, 256), rng.range(0, 256), 0.3);
+  c.groundTexture(floorY, H, floorY - H * 0.3, noiseAt(rng, 0.3, 30), 0.3);
   // Window onto the sky, with light spilling into the room.
   if (rng.chance(0.75)) {
     const wx = rng.range(0.05, 0.7) * W + s.pan * 0.8;
@@ -467,7 +482,7 @@ function paintPortrait(s: Scene): void {
   // Background: a soft wall or out-of-focus lights.
   const bg = mul(rng.pick(WALLS), night ? scale(sky.ambient, 2) : scale(sky.ambient, 1.4));
   c.gradient(0, H, scale(bg, 1.1), scale(bg, 0.6));
-  c.flatTexture(0, 0, W, H, 0.25, rng.range(6, 14), rng.range(0, 256), rng.range(0, 256));
+  c.flatTexture(0, 0, W, H, noiseAt(rng, 0.25, rng.range(6, 14)));
   const bokeh = night ? 6 + rng.int(14) : rng.int(5);
   for (let i = 0; i < bokeh; i++) {
     const r = H * rng.range(0.03, 0.09);
@@ -516,16 +531,14 @@ function paintSeascape(s: Scene): void {
   celestial(s, sunX, sunY);
   const water = mul([0.1, 0.25, 0.35], mix(sky.light, sky.ambient, 0.5));
   c.gradient(hy, H, mix(water, sky.horizon, 0.5), scale(water, 0.7));
-  c.groundTexture(
-    hy,
-    H,
-    hy - 1,
-    0.6,
-    12,
-    rng.range(0, 256) + jr.range(0, 10),
-    rng.range(0, 256) + jr.range(0, 10),
-    4,
-  );
+  // The water moves from still to still.
+  const waves = {
+    amount: 0.6,
+    scale: 12,
+    offX: rng.range(0, 256) + jr.range(0, 10),
+    offY: rng.range(0, 256) + jr.range(0, 10),
+  };
+  c.groundTexture(hy, H, hy - 1, waves, 4);
   if (s.time !== 'overcast') {
     const glint =
       s.time === 'night'
@@ -572,7 +585,7 @@ function paintNightLights(s: Scene): void {
   const H = c.h;
   const base = s.time === 'night' ? sky.top : scale(sky.ambient, 0.3);
   c.gradient(0, H, scale(base, 1.5), scale(base, 0.6));
-  c.flatTexture(0, 0, W, H, 0.3, rng.range(3, 8), rng.range(0, 256), rng.range(0, 256));
+  c.flatTexture(0, 0, W, H, noiseAt(rng, 0.3, rng.range(3, 8)));
   const palette = [rng.pick(LAMPS), rng.pick(LAMPS), rng.pick(LAMPS)];
   const n = 15 + rng.int(30);
   for (let i = 0; i < n; i++) {
@@ -633,7 +646,12 @@ function paintRoad(s: Scene): void {
     c.columns(tops, hy + 1, col, scale(col, 0.9), hy - H * 0.2, hy);
   }
   c.gradient(hy, H, mix(mul(terrain, sky.light), sky.horizon, 0.3), scale(mul(terrain, sky.light), 0.8));
-  c.groundTexture(hy, H, hy - 2, 0.45, 40, rng.range(0, 256), rng.range(0, 256) + jr.range(0, 30));
+  c.groundTexture(hy, H, hy - 2, {
+    amount: 0.45,
+    scale: 40,
+    offX: rng.range(0, 256),
+    offY: rng.range(0, 256) + jr.range(0, 30),
+  });
   // The road to a vanishing point on the horizon.
   const vx = W * rng.range(0.3, 0.7) + s.pan * 0.3;
   const spread = W * rng.range(0.35, 0.8);
