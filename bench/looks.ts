@@ -26,7 +26,7 @@ import { findCachedModel } from '../src/embed/pull.js';
 import { embedStills } from '../src/embed/run.js';
 import { knn } from '../src/numeric/knn.js';
 import { Random } from '../src/numeric/random.js';
-import { generateSample } from '../src/sources/sample.js';
+import { generateSample } from '../src/sources/sample/index.js';
 import { ingestStills } from '../src/sources/ingest.js';
 import { openAnnIndex } from '../src/looks/ann.js';
 import { readClusters } from '../src/atlas/clusters.js';

@@ -96,7 +96,7 @@ export {
   type StandardiseResult,
   type StandardiseStillsOptions,
 } from './sources/ingest.js';
-export * from './sources/sample.js';
+export * from './sources/sample/index.js';
 export { writeHostileFiles, type HostileCase } from './sources/hostile.js';
 export * from './sources/filmgrab/index.js';
 export {

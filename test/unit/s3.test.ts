@@ -10,7 +10,7 @@ import S3rver from 's3rver';
 import { openAtlas } from '../../src/atlas/atlas.js';
 import { AtlasError } from '../../src/errors.js';
 import { ingestStills } from '../../src/sources/ingest.js';
-import { generateSample } from '../../src/sources/sample.js';
+import { generateSample } from '../../src/sources/sample/index.js';
 import { RoutedBlobStore } from '../../src/store/blobs.js';
 import { parseS3Url, S3BlobStore } from '../../src/store/s3.js';
 import { filesUnder } from '../helpers/cli.js';

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { describe, test } from 'node:test';
 import sharp from 'sharp';
+import { isTempName } from '../../src/atlas/files.js';
 import { AtlasError } from '../../src/errors.js';
 import { hashSeed, Random } from '../../src/numeric/random.js';
 import { parseCsv } from '../../src/sources/csv.js';
@@ -18,7 +19,8 @@ import {
   SAMPLE_MANIFEST_HEADER,
   sampleStillFile,
   type SampleMovie,
-} from '../../src/sources/sample.js';
+  type SampleResult,
+} from '../../src/sources/sample/index.js';
 import { naturalCompare } from '../../src/sources/scan.js';
 import type { ProgressEvent } from '../../src/types.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -137,16 +139,16 @@ describe('Random and hashSeed', () => {
 describe('generateSample', () => {
   const base = tempDir('filmatlas-sample-');
   const first = join(base, 'first');
-  let firstResult: Awaited<ReturnType<typeof generateSample>>;
-  const events: ProgressEvent[] = [];
+  let reference: Promise<SampleResult> | undefined;
+  /**
+   * The reference collection (SMALL, seed 11) at `first`, written once by whichever
+   * test needs it first: every test can run alone and in any order.
+   */
+  const firstSample = (): Promise<SampleResult> =>
+    (reference ??= generateSample(first, { ...SMALL, seed: 11 }));
 
   test('writes one `Title (Year)` folder per movie and a movies.csv describing them', async () => {
-    firstResult = await generateSample(first, {
-      ...SMALL,
-      seed: 11,
-      onProgress: (e) => events.push({ ...e }),
-    });
-    const r = firstResult;
+    const r = await firstSample();
     assert.equal(r.dir, first);
     assert.equal(r.movies, 6);
     assert.equal(r.stills, 24);
@@ -186,9 +188,19 @@ describe('generateSample', () => {
     assert.equal(titles.size, 6, 'titles are unique');
     // No temporary files are left behind.
     assert.ok([...hashTree(first).keys()].every((p) => !p.endsWith('.partial')));
+    assert.ok(
+      [...hashTree(first).keys()].every((p) => !isTempName(basename(p))),
+      'no atlas/files.ts temporaries',
+    );
   });
 
-  test('reports progress for stage "sample", ending at the total', () => {
+  test('reports progress for stage "sample", ending at the total', async () => {
+    const events: ProgressEvent[] = [];
+    await generateSample(join(base, 'progress'), {
+      ...SMALL,
+      seed: 11,
+      onProgress: (e) => events.push({ ...e }),
+    });
     assert.ok(events.length >= 2);
     assert.ok(events.every((e) => e.stage === 'sample' && e.total === 24));
     assert.equal(events.at(-1)!.done, 24);
@@ -196,6 +208,7 @@ describe('generateSample', () => {
   });
 
   test('stills decode at the movie’s aspect ratio, in the format their name says', async () => {
+    await firstSample();
     const ratio: Record<string, number> = { '2.39:1': 2.39, '1.85:1': 1.85, '16:9': 16 / 9, '4:3': 4 / 3 };
     for (const row of manifestRows(first).slice(1)) {
       const [aspect, folder] = [row[7], row[8]];
@@ -210,6 +223,7 @@ describe('generateSample', () => {
   });
 
   test('the same seed and options give byte-identical files; another seed gives other files', async () => {
+    await firstSample();
     const again = join(base, 'again');
     await generateSample(again, { ...SMALL, seed: 11 });
     assert.deepEqual(hashTree(again), hashTree(first));
@@ -222,6 +236,7 @@ describe('generateSample', () => {
   });
 
   test('fewer movies or stills give a prefix of the larger collection', async () => {
+    await firstSample();
     const fewer = join(base, 'fewer');
     await generateSample(fewer, { ...SMALL, movies: 3, seed: 11 });
     const big = hashTree(first);
@@ -361,6 +376,7 @@ describe('generateSample', () => {
   });
 
   test('an aborted run stops with ABORTED, leaving no half-written files and no movies.csv; a re-run completes it', async () => {
+    await firstSample();
     const before = new AbortController();
     before.abort();
     await rejects(
@@ -387,6 +403,10 @@ describe('generateSample', () => {
     assert.ok(files.length >= 3 && files.length < 24, `${files.length} files`);
     assert.ok(!files.includes('movies.csv'));
     assert.ok(files.every((f) => !f.endsWith('.partial')));
+    assert.ok(
+      files.every((f) => !isTempName(basename(f))),
+      'no atlas/files.ts temporaries',
+    );
     // Running again into the interrupted folder replaces it with the whole sample.
     await generateSample(dir, { ...SMALL, seed: 11 });
     assert.deepEqual(hashTree(dir), hashTree(first));

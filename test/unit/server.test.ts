@@ -13,7 +13,7 @@ import { renderGridDeepZoom } from '../../src/render/render.js';
 import { API_VERSION } from '../../src/api/contract.js';
 import { MAX_RESULTS } from '../../src/server/data.js';
 import { errorPage, escapeHtml, startServer, type RunningServer } from '../../src/server/server.js';
-import { generateSample } from '../../src/sources/sample.js';
+import { generateSample } from '../../src/sources/sample/index.js';
 import { ingestStills } from '../../src/sources/ingest.js';
 import { tempDir } from '../helpers/tmp.js';
 

@@ -12,9 +12,11 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import type { Embedder } from '../../src/embed/embedder.js';
-import { exportVgg16Onnx } from '../../src/embed/vgg16/build.js';
+import { exportVgg16Onnx, prepareInt8Model, type Int8Calibration } from '../../src/embed/vgg16/build.js';
 import { createVgg16Embedder } from '../../src/embed/vgg16/embedder.js';
 import { writeParityWeights } from '../../src/embed/vgg16/fixture.js';
+import type { ActivationQuant } from '../../src/embed/vgg16/graph.js';
+import { CALIBRATION_STILLS_SHA256, quantiseConvWeights } from '../../src/embed/vgg16/int8.js';
 import type { RawImage } from '../../src/types.js';
 
 const FIXTURE = resolve(import.meta.dirname, '../../../shared/fixtures/vgg16-parity');
@@ -304,6 +306,46 @@ describe('vgg16 parity with PyTorch (generated weights)', () => {
     });
     await again.close();
     assert.equal(statSync(modelPath).mtimeMs, built, 'the cached int8 model is reused, not calibrated again');
+
+    // The cache is keyed by the calibration stills' sha256 too, recorded beside the model: a
+    // model recorded under other stills is calibrated again. `quantise` here hands back the
+    // real quantisation calibrated above (calibrating again would only repeat ~a minute of work)
+    // and counts how often the cache asked for one.
+    const quantFile = modelPath.replace(/\.onnx$/, '.json');
+    const recorded = JSON.parse(readFileSync(quantFile, 'utf8')) as {
+      stills: string;
+      activations: Record<string, ActivationQuant>;
+    };
+    assert.equal(recorded.stills, CALIBRATION_STILLS_SHA256);
+    let calibrations = 0;
+    const calibration = (stillsSha256: string): Int8Calibration => ({
+      stillsSha256,
+      quantise: async (_model, w) => {
+        calibrations++;
+        return {
+          activations: new Map(Object.entries(recorded.activations)),
+          convWeights: quantiseConvWeights(w),
+        };
+      },
+    });
+    const sha = again.weightsSha256!;
+    const opts = { layer: 'fc7', preprocess: 'imagenet' } as const;
+    const cacheRoot = join(cache, 'models');
+    const other = 'e'.repeat(64);
+    const rebuilt = await prepareInt8Model(weights, sha, opts, cacheRoot, calibration(other));
+    assert.deepEqual([rebuilt.modelPath, rebuilt.built, calibrations], [modelPath, true, 1]);
+    assert.equal(JSON.parse(readFileSync(quantFile, 'utf8')).stills, other);
+    const reused = await prepareInt8Model(weights, sha, opts, cacheRoot, calibration(other));
+    assert.deepEqual([reused.built, calibrations], [false, 1], 'same stills: reused');
+    const back = await prepareInt8Model(
+      weights,
+      sha,
+      opts,
+      cacheRoot,
+      calibration(CALIBRATION_STILLS_SHA256),
+    );
+    assert.deepEqual([back.built, calibrations], [true, 2], 'the pinned stills again: calibrated again');
+    assert.deepEqual(JSON.parse(readFileSync(quantFile, 'utf8')), recorded);
 
     await assert.rejects(
       createVgg16Embedder({ weights, precision: 'fp16' }),

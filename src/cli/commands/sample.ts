@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { DEFAULT_SAMPLE_FAMILIES, LOOK_FAMILIES, generateSample } from '../../sources/sample.js';
+import { DEFAULT_SAMPLE_FAMILIES, LOOK_FAMILIES, generateSample } from '../../sources/sample/index.js';
 import { invalidArgument } from '../../errors.js';
 import { intArg } from '../args.js';
 import type { Run } from '../main.js';

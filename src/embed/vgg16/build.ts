@@ -15,7 +15,7 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { readJsonFile, writeAtomic, writeAtomicViaSync } from '../../atlas/files.js';
+import { readJsonFile, writeAtomic, writeAtomicViaSync, writeJsonAtomic } from '../../atlas/files.js';
 import { AtlasError } from '../../errors.js';
 import {
   GRAPH_VERSION,
@@ -152,7 +152,7 @@ function placeWeights(weightsPath: string, sha256: string, layer: string, cacheR
             placed: placeFile(weightsPath, dir, 'weights.safetensors'),
           }
         : writeConverted(file, sha256, dir, layer);
-    writeAtomic(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
+    writeJsonAtomic(manifestPath, manifest);
   }
   const m = manifest!;
   const graphWeights = new Map<string, GraphTensor>();
@@ -170,23 +170,47 @@ function placeWeights(weightsPath: string, sha256: string, layer: string, cacheR
 }
 
 /**
- * Bumped whenever the calibration stills or the rule that turns their activations into
- * scales change, so that int8 models calibrated the old way are rebuilt.
+ * Version of the rule that turns the calibration activations into scales (int8.ts
+ * `calibrate`): bumped when that rule changes, so that int8 models calibrated the old way
+ * are rebuilt. The calibration stills need no bump: a cached int8 model is keyed by
+ * their content hash too (`Int8Calibration.stillsSha256`).
  */
 export const CALIBRATION_VERSION = 1;
 
+/** How an int8 model is calibrated, and what a cached one must have been calibrated on. */
+export interface Int8Calibration {
+  /**
+   * sha256 of the calibration stills' pixels (int8.ts CALIBRATION_STILLS_SHA256). It is
+   * recorded with the model, and a cached model that records another is calibrated again.
+   */
+  stillsSha256: string;
+  /**
+   * Given a float32 graph that also outputs every ReLU, and the float weights, returns
+   * the quantisation; it runs only when no usable model is cached, and must calibrate on
+   * stills with `stillsSha256`.
+   */
+  quantise: (calibrationModel: string, weights: Vgg16Weights) => Promise<Int8Quant>;
+}
+
+/** The `<stem>.json` beside an int8 model: what it was calibrated on and the activation scales. */
+interface Int8QuantFile {
+  version: number;
+  /** sha256 of the calibration stills (absent in files written before it was recorded). */
+  stills?: string;
+  activations: Record<string, { scale: number; zeroPoint: number }>;
+}
+
 /**
- * The int8 model for these weights (see int8.ts), cached beside the float32 graphs.
- * `quantise` is given a float32 graph that also outputs every ReLU (for calibration)
- * and the float weights, and returns the quantisation; it runs only when the model is
- * not cached yet.
+ * The int8 model for these weights (see int8.ts), cached beside the float32 graphs and
+ * keyed by the graph and calibration versions, the layer and preprocessing (its file
+ * name) and the calibration stills' sha256 (recorded in its `.json`, written last).
  */
 export async function prepareInt8Model(
   weightsPath: string,
   sha256: string,
   opts: Omit<BuildOptions, 'input'>,
   cacheRoot: string,
-  quantise: (calibrationModel: string, weights: Vgg16Weights) => Promise<Int8Quant>,
+  calibration: Int8Calibration,
 ): Promise<BuiltModel & { quantFile: string }> {
   const layer = opts.layer ?? DEFAULT_LAYER;
   const preprocess = opts.preprocess ?? 'imagenet';
@@ -203,7 +227,12 @@ export async function prepareInt8Model(
   const stem = `vgg16-g${GRAPH_VERSION}-int8-c${CALIBRATION_VERSION}-${placed.manifest.kind}-u8-${preprocess}-${layer}`;
   const modelPath = join(placed.dir, `${stem}.onnx`);
   const quantFile = join(placed.dir, `${stem}.json`);
-  if (existsSync(modelPath) && existsSync(quantFile))
+  const cached = readJsonFile<Int8QuantFile>(quantFile);
+  if (
+    existsSync(modelPath) &&
+    cached?.version === CALIBRATION_VERSION &&
+    cached.stills === calibration.stillsSha256
+  )
     return { ...builtModel(placed, modelPath, layer, 'u8', false), quantFile };
 
   const relus = VGG16_CONVS.map((c) => c.layer.replace('conv', 'relu'));
@@ -220,7 +249,7 @@ export async function prepareInt8Model(
         extraOutputs: ['input', ...relus],
       }),
     );
-    quant = await quantise(calibrationPath, placed.weights);
+    quant = await calibration.quantise(calibrationPath, placed.weights);
   } finally {
     rmSync(calibrationPath, { force: true });
   }
@@ -239,14 +268,12 @@ export async function prepareInt8Model(
     modelPath,
     buildVgg16Model({ layer, preprocess, input: 'u8', weights: graphWeights, int8: quant }),
   );
-  writeAtomic(
-    quantFile,
-    JSON.stringify(
-      { version: CALIBRATION_VERSION, activations: Object.fromEntries(quant.activations) },
-      null,
-      2,
-    ) + '\n',
-  );
+  const record: Int8QuantFile = {
+    version: CALIBRATION_VERSION,
+    stills: calibration.stillsSha256,
+    activations: Object.fromEntries(quant.activations),
+  };
+  writeJsonAtomic(quantFile, record);
   return { ...builtModel(placed, modelPath, layer, 'u8', true), quantFile };
 }
 

@@ -19,7 +19,7 @@ import { modelCacheDir } from '../cache.js';
 import type { Embedder, EmbedderOptions } from '../embedder.js';
 import { MODELS, findCachedModel } from '../pull.js';
 import { CALIBRATION_VERSION, prepareBuiltModel, prepareInt8Model } from './build.js';
-import { CALIBRATION, calibrate } from './int8.js';
+import { CALIBRATION, CALIBRATION_STILLS_SHA256, calibrate } from './int8.js';
 import { CANVAS, PREPROCESSINGS, type InputForm, type Preprocess } from './graph.js';
 import { weightsSha256 } from './model-files.js';
 import { prepareOnnxModel } from './onnx-file.js';
@@ -147,9 +147,10 @@ export async function createVgg16Embedder(options: EmbedderOptions = {}): Promis
           },
         );
       }
-      const m = await prepareInt8Model(weights, sha, { layer, preprocess }, cacheRoot, (model, w) =>
-        calibrate(model, w, preprocess, threads),
-      );
+      const m = await prepareInt8Model(weights, sha, { layer, preprocess }, cacheRoot, {
+        stillsSha256: CALIBRATION_STILLS_SHA256,
+        quantise: (model, w) => calibrate(model, w, preprocess, threads),
+      });
       return {
         modelPath: m.modelPath,
         layer,

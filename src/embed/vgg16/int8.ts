@@ -14,11 +14,16 @@
  *
  * The calibration stills are the synthetic sample's (a fixed seed and all eight look
  * families), standardised as any still is: the same weights give the same int8 model on
- * every machine and for every atlas, so features stay comparable across atlases.
+ * every machine and for every atlas, so features stay comparable across atlases. Their
+ * pixels are pinned by CALIBRATION_STILLS_SHA256, which also keys the cached int8 model
+ * (build.ts): a change to the sample generator cannot silently change an int8 model or
+ * reuse one calibrated on other stills.
  */
+import { createHash } from 'node:crypto';
 import ort from 'onnxruntime-node';
+import { AtlasError } from '../../errors.js';
 import { encodeRgbPng, standardiseImage } from '../../imaging/standardise.js';
-import { LOOK_FAMILIES, planSample, renderSampleStill } from '../../sources/sample.js';
+import { LOOK_FAMILIES, planSample, renderSampleStill } from '../../sources/sample/index.js';
 import type { RawImage } from '../../types.js';
 import {
   IMAGENET_MEAN,
@@ -36,6 +41,48 @@ import { VGG16_CONVS, type Vgg16Weights } from './weights.js';
 export const CALIBRATION = { seed: 2020, movies: 16, stillsPerMovie: 3 } as const;
 /** Share of each ReLU's calibration outputs the uint8 range must cover. */
 export const CALIBRATION_PERCENTILE = 0.99999;
+
+/**
+ * sha256 of the calibration stills' pixels (`stillsSha256(await calibrationStills())`):
+ * all 48, in order. Calibration refuses stills that hash otherwise, and a cached int8
+ * model is reused only when it was calibrated on stills with this hash.
+ * test/unit/vgg16-calibration.test.ts checks it against the generator. When a change to
+ * the sample generator (or to standardisation) that moves these pixels is meant, set it to
+ * the new hash: int8 models are then calibrated again, under the new key.
+ */
+export const CALIBRATION_STILLS_SHA256 = '646de75c181dfee87d229dbbd2d61be02ad82e6e1e08c244863f12c0082c6ba5';
+
+/** sha256 over stills in order: for each, its width, height and channels (u32 LE), then its pixel bytes. */
+export function stillsSha256(stills: readonly RawImage[]): string {
+  const hash = createHash('sha256');
+  const dims = new Uint32Array(3);
+  for (const s of stills) {
+    dims[0] = s.width;
+    dims[1] = s.height;
+    dims[2] = s.channels;
+    hash.update(new Uint8Array(dims.buffer));
+    hash.update(s.data);
+  }
+  return hash.digest('hex');
+}
+
+/** Throws (CHECKSUM) unless `stills` hash to CALIBRATION_STILLS_SHA256, naming both hashes. */
+export function checkCalibrationStills(stills: readonly RawImage[]): void {
+  const got = stillsSha256(stills);
+  if (got === CALIBRATION_STILLS_SHA256) return;
+  throw new AtlasError(
+    'CHECKSUM',
+    `the int8 calibration stills changed: they hash to sha256 ${got}, not the pinned ${CALIBRATION_STILLS_SHA256}; ` +
+      'an int8 model calibrated on them would differ from every other int8 model of these weights',
+    {
+      value: got,
+      suggestion:
+        'if a change to the sample generator (src/sources/sample/) or to standardisation is meant, set ' +
+        `CALIBRATION_STILLS_SHA256 in src/embed/vgg16/int8.ts to ${got} (int8 models are then calibrated again); ` +
+        'otherwise embed with --precision fp32 and report this',
+    },
+  );
+}
 
 /** The calibration stills, standardised (224×126 RGB). Deterministic. */
 export async function calibrationStills(): Promise<RawImage[]> {
@@ -114,6 +161,7 @@ export async function calibrate(
   threads: number,
 ): Promise<Int8Quant> {
   const stills = await calibrationStills();
+  checkCalibrationStills(stills);
   const relus = VGG16_CONVS.map((c) => c.layer.replace('conv', 'relu'));
   const session = await ort.InferenceSession.create(calibrationModel, {
     intraOpNumThreads: threads,
