@@ -77,7 +77,7 @@ export {
   type StoredOriginal,
 } from './catalog/catalog.js';
 export { LocalBlobStore, type BlobKind, type BlobStore } from './store/blobs.js';
-export { atlasStatus, type AtlasStatus, type RejectedStill } from './status.js';
+export { atlasStatus, type AtlasStatus, type RejectedStill } from './status/status.js';
 
 export {
   scanSources,

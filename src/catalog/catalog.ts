@@ -8,7 +8,6 @@
  * runs against each implementation.
  */
 
-
 /** Movie metadata as a source describes it (all but the title optional). */
 export interface MovieSpec {
   title: string;
@@ -86,7 +85,8 @@ export type CrawlKind = 'robots' | 'index' | 'movie' | 'image' | 'zip';
  * `failed` (the last attempt failed; retried next run), `disallowed` (robots.txt),
  * `duplicate` (an image whose bytes another still already has).
  */
-export type CrawlStatus = 'queued' | 'done' | 'no-gallery' | 'partial' | 'failed' | 'disallowed' | 'duplicate';
+export type CrawlStatus =
+  'queued' | 'done' | 'no-gallery' | 'partial' | 'failed' | 'disallowed' | 'duplicate';
 
 /** One URL in the crawl state (`crawl_pages`). */
 export interface CrawlPageRow {
@@ -110,7 +110,8 @@ export interface CrawlPageRow {
 }
 
 /** Fields to change on a crawl row; the ones left out keep their stored value. */
-export type CrawlPageUpdate = Pick<CrawlPageRow, 'url' | 'site' | 'kind'> & Partial<Omit<CrawlPageRow, 'url' | 'site' | 'kind'>>;
+export type CrawlPageUpdate = Pick<CrawlPageRow, 'url' | 'site' | 'kind'> &
+  Partial<Omit<CrawlPageRow, 'url' | 'site' | 'kind'>>;
 
 /** An original already in the blob store, for `addStoredStill`. */
 export interface StoredOriginal {
@@ -144,7 +145,6 @@ export function movieLabel(m: { title: string; year: number | null | undefined }
   return m.year ? `${m.title} (${m.year})` : m.title;
 }
 
-
 /** A still's movie and place in film order (every status), for joins done in memory. */
 export interface StillRef {
   id: number;
@@ -153,7 +153,7 @@ export interface StillRef {
 }
 
 /** A still that could not be ingested or fetched, with why and from which movie. */
-export interface RejectedStill {
+export interface RejectedStillRow {
   id: number;
   source: string;
   code: string | null;
@@ -219,12 +219,23 @@ export interface Catalog {
    * the store. A known source takes the new ordinal, and goes back to pending only if its
    * original changed. Returns its id and whether it was new.
    */
-  addStoredStill(movieId: number, ordinal: number, source: string, original: StoredOriginal): Promise<{ id: number; added: boolean }>;
+  addStoredStill(
+    movieId: number,
+    ordinal: number,
+    source: string,
+    original: StoredOriginal,
+  ): Promise<{ id: number; added: boolean }>;
   /**
    * Records a still that could not be fetched (listed by `rejectedStills` with the reason).
    * A still that already has its original is left alone. Returns its id.
    */
-  addFailedStill(movieId: number, ordinal: number, source: string, errorCode: string, error: string): Promise<number>;
+  addFailedStill(
+    movieId: number,
+    ordinal: number,
+    source: string,
+    errorCode: string,
+    error: string,
+  ): Promise<number>;
   /** Forgets a still recorded as failed before its original was ever fetched. Returns whether one was removed. */
   removeUnfetchedStill(source: string): Promise<boolean>;
 
@@ -246,7 +257,7 @@ export interface Catalog {
   /** Puts stills back to pending (all, or the rejected ones). Returns how many. */
   resetStills(where: 'all' | 'rejected'): Promise<number>;
   counts(): Promise<CatalogCounts>;
-  rejectedStills(): Promise<RejectedStill[]>;
+  rejectedStills(): Promise<RejectedStillRow[]>;
 
   /** A stage run starts (status `running`); returns its id. */
   startRun(stage: string, options: object): Promise<number>;

@@ -17,7 +17,7 @@ import {
   type MovieListing,
   type MovieRow,
   type MovieSpec,
-  type RejectedStill,
+  type RejectedStillRow,
   type RunRow,
   type RunStatus,
   type StillRef,
@@ -69,7 +69,10 @@ export class SqliteCatalog implements Catalog {
   static open(path: string, options: { readonly?: boolean } = {}): SqliteCatalog {
     let db: Database.Database;
     try {
-      db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+      db = new Database(path, {
+        readonly: options.readonly ?? false,
+        fileMustExist: options.readonly ?? false,
+      });
     } catch (cause) {
       throw new AtlasError('ATLAS', `cannot open the atlas catalogue ${path}: ${(cause as Error).message}`, {
         value: path,
@@ -90,11 +93,15 @@ export class SqliteCatalog implements Catalog {
     } catch (cause) {
       db.close();
       if (cause instanceof AtlasError) throw cause;
-      throw new AtlasError('ATLAS', `the atlas catalogue ${path} is unreadable: ${(cause as Error).message}`, {
-        value: path,
-        suggestion: 'check that this is a Film Atlas directory and that the file is not damaged',
-        cause,
-      });
+      throw new AtlasError(
+        'ATLAS',
+        `the atlas catalogue ${path} is unreadable: ${(cause as Error).message}`,
+        {
+          value: path,
+          suggestion: 'check that this is a Film Atlas directory and that the file is not damaged',
+          cause,
+        },
+      );
     }
   }
 
@@ -135,13 +142,16 @@ export class SqliteCatalog implements Catalog {
   }
 
   async getMeta(key: string): Promise<string | undefined> {
-    const r = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    const r = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as
+      { value: string } | undefined;
     return r?.value;
   }
 
   async setMeta(key: string, value: string): Promise<void> {
     this.db
-      .prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value')
+      .prepare(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+      )
       .run(key, value);
   }
 
@@ -215,7 +225,8 @@ export class SqliteCatalog implements Catalog {
   }
 
   private stillBySourceSync(source: string): StillRow | undefined {
-    return this.db.prepare(`SELECT ${STILL_COLUMNS} FROM stills WHERE source = ?`).get(source) as StillRow | undefined;
+    return this.db.prepare(`SELECT ${STILL_COLUMNS} FROM stills WHERE source = ?`).get(source) as
+      StillRow | undefined;
   }
 
   async stillByOriginal(sha256: string): Promise<StillRow | undefined> {
@@ -225,7 +236,9 @@ export class SqliteCatalog implements Catalog {
   }
 
   async hasOriginals(): Promise<boolean> {
-    return this.db.prepare('SELECT 1 FROM stills WHERE original_sha256 IS NOT NULL LIMIT 1').get() !== undefined;
+    return (
+      this.db.prepare('SELECT 1 FROM stills WHERE original_sha256 IS NOT NULL LIMIT 1').get() !== undefined
+    );
   }
 
   async addStoredStill(
@@ -242,11 +255,14 @@ export class SqliteCatalog implements Catalog {
             `INSERT INTO stills (movie_id, ordinal, source, original_sha256, original_ext, original_bytes)
              VALUES (?, ?, ?, ?, ?, ?)`,
           )
-          .run(movieId, ordinal, source, original.sha256, original.ext, original.bytes).lastInsertRowid as number;
+          .run(movieId, ordinal, source, original.sha256, original.ext, original.bytes)
+          .lastInsertRowid as number;
         return { id, added: true };
       }
       if (known.originalSha256 === original.sha256 && known.originalExt === original.ext) {
-        this.db.prepare('UPDATE stills SET movie_id = ?, ordinal = ? WHERE id = ?').run(movieId, ordinal, known.id);
+        this.db
+          .prepare('UPDATE stills SET movie_id = ?, ordinal = ? WHERE id = ?')
+          .run(movieId, ordinal, known.id);
       } else {
         this.db
           .prepare(
@@ -261,7 +277,13 @@ export class SqliteCatalog implements Catalog {
     });
   }
 
-  async addFailedStill(movieId: number, ordinal: number, source: string, errorCode: string, error: string): Promise<number> {
+  async addFailedStill(
+    movieId: number,
+    ordinal: number,
+    source: string,
+    errorCode: string,
+    error: string,
+  ): Promise<number> {
     return this.write(() => {
       const known = this.stillBySourceSync(source);
       if (known?.originalSha256) return known.id;
@@ -275,14 +297,18 @@ export class SqliteCatalog implements Catalog {
         return known.id;
       }
       return this.db
-        .prepare(`INSERT INTO stills (movie_id, ordinal, source, status, error_code, error) VALUES (?, ?, ?, 'rejected', ?, ?)`)
+        .prepare(
+          `INSERT INTO stills (movie_id, ordinal, source, status, error_code, error) VALUES (?, ?, ?, 'rejected', ?, ?)`,
+        )
         .run(movieId, ordinal, source, errorCode, error).lastInsertRowid as number;
     });
   }
 
   async removeUnfetchedStill(source: string): Promise<boolean> {
     return this.write(
-      () => this.db.prepare('DELETE FROM stills WHERE source = ? AND original_sha256 IS NULL').run(source).changes > 0,
+      () =>
+        this.db.prepare('DELETE FROM stills WHERE source = ? AND original_sha256 IS NULL').run(source)
+          .changes > 0,
     );
   }
 
@@ -291,12 +317,15 @@ export class SqliteCatalog implements Catalog {
   }
 
   private crawlPageSync(url: string): CrawlPageRow | undefined {
-    return this.db.prepare(`SELECT ${CRAWL_COLUMNS} FROM crawl_pages WHERE url = ?`).get(url) as CrawlPageRow | undefined;
+    return this.db.prepare(`SELECT ${CRAWL_COLUMNS} FROM crawl_pages WHERE url = ?`).get(url) as
+      CrawlPageRow | undefined;
   }
 
   async crawlPages(site: string, kind: CrawlKind): Promise<CrawlPageRow[]> {
     return this.db
-      .prepare(`SELECT ${CRAWL_COLUMNS} FROM crawl_pages WHERE site = ? AND kind = ? ORDER BY position IS NULL, position, url`)
+      .prepare(
+        `SELECT ${CRAWL_COLUMNS} FROM crawl_pages WHERE site = ? AND kind = ? ORDER BY position IS NULL, position, url`,
+      )
       .all(site, kind) as CrawlPageRow[];
   }
 
@@ -338,7 +367,9 @@ export class SqliteCatalog implements Catalog {
   }
 
   async pendingStills(): Promise<StillRow[]> {
-    return this.db.prepare(`SELECT ${STILL_COLUMNS} FROM stills WHERE status = 'pending' ORDER BY id`).all() as StillRow[];
+    return this.db
+      .prepare(`SELECT ${STILL_COLUMNS} FROM stills WHERE status = 'pending' ORDER BY id`)
+      .all() as StillRow[];
   }
 
   async applyUpdates(updates: readonly StillUpdate[]): Promise<void> {
@@ -392,22 +423,25 @@ export class SqliteCatalog implements Catalog {
     return c;
   }
 
-  async rejectedStills(): Promise<RejectedStill[]> {
+  async rejectedStills(): Promise<RejectedStillRow[]> {
     return this.db
       .prepare(
         `SELECT s.id, s.source, s.error_code AS code, s.error AS reason,
            CASE WHEN m.year IS NULL THEN m.title ELSE m.title || ' (' || m.year || ')' END AS movie
          FROM stills s JOIN movies m ON m.id = s.movie_id WHERE s.status = 'rejected' ORDER BY s.id`,
       )
-      .all() as RejectedStill[];
+      .all() as RejectedStillRow[];
   }
 
   async movies(): Promise<MovieRow[]> {
-    return (this.db.prepare(`SELECT ${MOVIE_COLUMNS} FROM movies ORDER BY id`).all() as RawMovie[]).map(parseMovie);
+    return (this.db.prepare(`SELECT ${MOVIE_COLUMNS} FROM movies ORDER BY id`).all() as RawMovie[]).map(
+      parseMovie,
+    );
   }
 
   async movie(id: number): Promise<MovieRow | undefined> {
-    const r = this.db.prepare(`SELECT ${MOVIE_COLUMNS} FROM movies WHERE id = ?`).get(id) as RawMovie | undefined;
+    const r = this.db.prepare(`SELECT ${MOVIE_COLUMNS} FROM movies WHERE id = ?`).get(id) as
+      RawMovie | undefined;
     return r && parseMovie(r);
   }
 
@@ -418,11 +452,14 @@ export class SqliteCatalog implements Catalog {
   }
 
   async stillRefs(): Promise<StillRef[]> {
-    return this.db.prepare('SELECT id, movie_id AS movieId, ordinal FROM stills ORDER BY id').all() as StillRef[];
+    return this.db
+      .prepare('SELECT id, movie_id AS movieId, ordinal FROM stills ORDER BY id')
+      .all() as StillRef[];
   }
 
   async still(id: number): Promise<StillRow | undefined> {
-    return this.db.prepare(`SELECT ${STILL_COLUMNS} FROM stills WHERE id = ?`).get(id) as StillRow | undefined;
+    return this.db.prepare(`SELECT ${STILL_COLUMNS} FROM stills WHERE id = ?`).get(id) as
+      StillRow | undefined;
   }
 
   async startRun(stage: string, options: object): Promise<number> {
@@ -433,7 +470,12 @@ export class SqliteCatalog implements Catalog {
     );
   }
 
-  async finishRun(id: number, status: Exclude<RunStatus, 'running'>, counts: object, error?: string): Promise<void> {
+  async finishRun(
+    id: number,
+    status: Exclude<RunStatus, 'running'>,
+    counts: object,
+    error?: string,
+  ): Promise<void> {
     this.write(() =>
       this.db
         .prepare(
@@ -455,7 +497,10 @@ export class SqliteCatalog implements Catalog {
     ).map((r) => ({ ...r, counts: JSON.parse(r.counts) as object }));
   }
 
-  async recordEmbedErrors(model: string, errors: readonly { stillId: number; error: string }[]): Promise<void> {
+  async recordEmbedErrors(
+    model: string,
+    errors: readonly { stillId: number; error: string }[],
+  ): Promise<void> {
     if (errors.length === 0) return;
     const st = this.db.prepare(
       `INSERT INTO embed_errors (model, still_id, error) VALUES (?, ?, ?)

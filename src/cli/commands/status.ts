@@ -1,13 +1,15 @@
 import type { Command } from 'commander';
 import { openAtlas } from '../../atlas/atlas.js';
-import { atlasStatus } from '../../status.js';
+import { atlasStatus } from '../../status/status.js';
 import type { Run } from '../main.js';
 import { atlasOption } from '../options.js';
 
 export function registerStatus(program: Command, run: Run): void {
   program
     .command('status')
-    .description('what an atlas holds: movies, stills, per-stage progress, and every rejected file with its reason')
+    .description(
+      'what an atlas holds: movies, stills, per-stage progress, and every rejected file with its reason',
+    )
     .addOption(atlasOption())
     .option('--json', 'print one JSON object')
     .action((o: { atlas: string; json?: boolean }) =>

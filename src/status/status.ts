@@ -1,5 +1,5 @@
-import type { Atlas } from './atlas/atlas.js';
-import { FeatureReader } from './embed/features.js';
+import type { Atlas } from '../atlas/atlas.js';
+import { FeatureReader } from '../embed/features.js';
 
 export interface RejectedStill {
   file: string;
