@@ -21,7 +21,9 @@ function flag(name: string, fallback: string): string {
   const i = args.indexOf(name);
   return i >= 0 && i + 1 < args.length ? args[i + 1] : fallback;
 }
-const root = resolve(args.find((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--')) ?? '/tmp/anchor-img/img');
+const root = resolve(
+  args.find((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--')) ?? '/tmp/anchor-img/img',
+);
 const parallel = flag('--parallel', '1,2,4,8').split(',').map(Number);
 const rounds = Number(flag('--rounds', '3'));
 const withPil = !args.includes('--no-pil');
@@ -29,7 +31,11 @@ const withPlain = !args.includes('--no-plain');
 
 type Job = (input: Buffer) => Promise<unknown>;
 
-async function run(inputs: Buffer[], job: Job, inFlight: number): Promise<{ perSecond: number; cpuMs: number }> {
+async function run(
+  inputs: Buffer[],
+  job: Job,
+  inFlight: number,
+): Promise<{ perSecond: number; cpuMs: number }> {
   const t0 = performance.now();
   const c0 = process.cpuUsage();
   let next = 0;
@@ -62,27 +68,38 @@ function pil(dir: string): number | undefined {
 
 configureSharp();
 const plain: Job = (input) =>
-  sharp(input).resize(224, 126, { fit: 'contain', background: { r: 0, g: 0, b: 0 } }).png().toBuffer();
+  sharp(input)
+    .resize(224, 126, { fit: 'contain', background: { r: 0, g: 0, b: 0 } })
+    .png()
+    .toBuffer();
 const ours: Job = (input) => standardiseImage(input);
 
 const sets = existsSync(join(root, 'small')) ? ['small', 'large'].map((s) => join(root, s)) : [root];
 for (const dir of sets) {
-  const files = readdirSync(dir).filter((f) => /\.(jpe?g|png|webp|gif|tiff?)$/i.test(f)).sort();
+  const files = readdirSync(dir)
+    .filter((f) => /\.(jpe?g|png|webp|gif|tiff?)$/i.test(f))
+    .sort();
   if (files.length === 0) continue;
   const inputs = files.map((f) => readFileSync(join(dir, f)));
   const m = await sharp(inputs[0]).metadata();
   console.log(`\n${dir}: ${inputs.length} files, ${m.width}×${m.height} ${m.format}`);
   await run(inputs.slice(0, 20), ours, 2); // warm-up
   const pilRate = withPil ? pil(dir) : undefined;
-  if (pilRate !== undefined) console.log(`  PIL (original code, 1 process)      ${pilRate.toFixed(0).padStart(5)} stills/s`);
-  for (const [name, job] of [['filmatlas standardiseImage', ours], ...(withPlain ? [['plain sharp (contain + png())', plain]] : [])] as [string, Job][]) {
+  if (pilRate !== undefined)
+    console.log(`  PIL (original code, 1 process)      ${pilRate.toFixed(0).padStart(5)} stills/s`);
+  for (const [name, job] of [
+    ['filmatlas standardiseImage', ours],
+    ...(withPlain ? [['plain sharp (contain + png())', plain]] : []),
+  ] as [string, Job][]) {
     for (const p of parallel) {
       const results = [];
       for (let r = 0; r < rounds; r++) results.push(await run(inputs, job, p));
       const rate = median(results.map((x) => x.perSecond));
       const cpu = median(results.map((x) => x.cpuMs));
       const ratio = pilRate ? `  ${(rate / pilRate).toFixed(2)}× PIL` : '';
-      console.log(`  ${name.padEnd(34)} ${p} in flight ${rate.toFixed(0).padStart(5)} stills/s  ${cpu.toFixed(2)} ms CPU/still${ratio}`);
+      console.log(
+        `  ${name.padEnd(34)} ${p} in flight ${rate.toFixed(0).padStart(5)} stills/s  ${cpu.toFixed(2)} ms CPU/still${ratio}`,
+      );
     }
   }
 }

@@ -65,7 +65,10 @@ const scratch = mkdtempSync(join(tmpdir(), 'bench-std-'));
 process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
 let outputs = 0;
 
-async function ingestRate(dir: string, native = true): Promise<{ rate: number; ready: number; rejected: number }> {
+async function ingestRate(
+  dir: string,
+  native = true,
+): Promise<{ rate: number; ready: number; rejected: number }> {
   const atlas = await openAtlas(join(scratch, `atlas-${outputs++}`), { create: true });
   const before = process.env.FILMATLAS_NATIVE;
   if (!native) process.env.FILMATLAS_NATIVE = '0';
@@ -73,7 +76,8 @@ async function ingestRate(dir: string, native = true): Promise<{ rate: number; r
     const t0 = performance.now();
     const r = await ingestStills(atlas, [dir]);
     const seconds = (performance.now() - t0) / 1000;
-    if (r.ready !== r.found) throw new Error(`${dir}: ${r.ready}/${r.found} standardised, ${r.rejected} rejected`);
+    if (r.ready !== r.found)
+      throw new Error(`${dir}: ${r.ready}/${r.found} standardised, ${r.rejected} rejected`);
     return { rate: r.found / seconds, ready: r.ready, rejected: r.rejected };
   } finally {
     if (before === undefined) delete process.env.FILMATLAS_NATIVE;
@@ -87,7 +91,14 @@ function pilRate(dir: string): number {
 }
 
 const nativeJpeg = nativeJpegAvailable();
-const rows: { set: string; files: number; filmatlas: number; sharpOnly?: number; pil: number; ratio: number }[] = [];
+const rows: {
+  set: string;
+  files: number;
+  filmatlas: number;
+  sharpOnly?: number;
+  pil: number;
+  ratio: number;
+}[] = [];
 for (const set of ['small', 'large']) {
   const dir = join(imagesRoot, 'img', set);
   const files = readdirSync(dir).filter((f) => f.endsWith('.jpg')).length;
@@ -126,12 +137,20 @@ if (json) {
       rounds,
       nativeJpeg,
       rows,
-      all: { files: totalFiles, filmatlas: oursAll, sharpOnly: sharpOnlyAll, pil: pilAll, ratio: oursAll / pilAll },
+      all: {
+        files: totalFiles,
+        filmatlas: oursAll,
+        sharpOnly: sharpOnlyAll,
+        pil: pilAll,
+        ratio: oursAll / pilAll,
+      },
     }),
   );
 } else {
   console.log(`ingest + standardise to 224×126 PNG, ${cpus().length} cores, median of ${rounds} rounds`);
-  console.log(`JPEG decoder: ${nativeJpeg ? 'native path (libjpeg-turbo)' : `sharp only — ${nativeJpegStatus()}`}`);
+  console.log(
+    `JPEG decoder: ${nativeJpeg ? 'native path (libjpeg-turbo)' : `sharp only — ${nativeJpegStatus()}`}`,
+  );
   console.log(
     `set                         files  filmatlas ingest   ${sharpOnlyToo ? 'sharp only (FILMATLAS_NATIVE=0)   ' : ''}PIL (original)   ratio`,
   );

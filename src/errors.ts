@@ -48,9 +48,13 @@ export function invalidArgument(name: string, expected: string, actual: unknown)
 
 /** An unknown name in a lookup table: "unknown model 'vgg19': must be one of [vgg16, color]". */
 export function unknownChoice(what: string, actual: string, known: readonly string[]): AtlasError {
-  return new AtlasError('INVALID_ARGUMENT', `unknown ${what} '${actual}': must be one of [${known.join(', ')}]`, {
-    value: actual,
-  });
+  return new AtlasError(
+    'INVALID_ARGUMENT',
+    `unknown ${what} '${actual}': must be one of [${known.join(', ')}]`,
+    {
+      value: actual,
+    },
+  );
 }
 
 /** Short, single-line description of any thrown value (for per-still error records). */
@@ -60,5 +64,6 @@ export function describeError(err: unknown): string {
 }
 
 export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new AtlasError('ABORTED', 'the run was cancelled; run the same command again to resume');
+  if (signal?.aborted)
+    throw new AtlasError('ABORTED', 'the run was cancelled; run the same command again to resume');
 }

@@ -52,7 +52,8 @@ export function matrixSource(m: Matrix): RowSource {
     rows: m.rows,
     dim: m.cols,
     readRows(start, count) {
-      if (start < 0 || count < 0 || start + count > m.rows) throw new RangeError(`rows ${start}…${start + count} outside 0…${m.rows}`);
+      if (start < 0 || count < 0 || start + count > m.rows)
+        throw new RangeError(`rows ${start}…${start + count} outside 0…${m.rows}`);
       return m.data.subarray(start * m.cols, (start + count) * m.cols);
     },
   };

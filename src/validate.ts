@@ -48,14 +48,24 @@ export function requireInt(name: string, v: unknown, min: number, max: number, g
 }
 
 /** A finite number in [min, max] that must be there; returns it typed. */
-export function requireNumber(name: string, v: unknown, min: number, max: number, given: unknown = v): number {
+export function requireNumber(
+  name: string,
+  v: unknown,
+  min: number,
+  max: number,
+  given: unknown = v,
+): number {
   if (v === undefined) throw invalidArgument(name, numberRange(min, max), given);
   checkNumber(name, v, min, max, given);
   return v as number;
 }
 
 /** One of `choices`, or undefined; returns it typed. */
-export function checkChoice<T extends string>(name: string, v: unknown, choices: readonly T[]): T | undefined {
+export function checkChoice<T extends string>(
+  name: string,
+  v: unknown,
+  choices: readonly T[],
+): T | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'string' || !(choices as readonly string[]).includes(v)) {
     throw invalidArgument(name, `one of ${choices.join(', ')}`, v);

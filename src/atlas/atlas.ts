@@ -47,20 +47,28 @@ async function openAtlasStore(catalog: Catalog, root: string, options: OpenAtlas
     }
     if (recorded === undefined && wanted !== local.url && !options.readonly) {
       if (await catalog.hasOriginals()) {
-        throw new AtlasError('ATLAS', `the atlas ${root} already holds blobs on local disk; it cannot move to ${wanted}`, {
-          value: options.store,
-          suggestion: 'choose the store when the atlas is created (its first ingest)',
-        });
+        throw new AtlasError(
+          'ATLAS',
+          `the atlas ${root} already holds blobs on local disk; it cannot move to ${wanted}`,
+          {
+            value: options.store,
+            suggestion: 'choose the store when the atlas is created (its first ingest)',
+          },
+        );
       }
       await catalog.setMeta('store.url', wanted);
       await catalog.setMeta('store.stills', options.storeStills ? 'store' : 'local');
     }
     url = wanted;
   }
-  if (options.endpoint !== undefined && !options.readonly && url !== undefined) await catalog.setMeta('store.endpoint', options.endpoint);
+  if (options.endpoint !== undefined && !options.readonly && url !== undefined)
+    await catalog.setMeta('store.endpoint', options.endpoint);
   if (url === undefined || url === local.url) return local;
-  const store = openBlobStore(url, { endpoint: options.endpoint ?? (await catalog.getMeta('store.endpoint')) });
-  const stillsInStore = ((await catalog.getMeta('store.stills')) ?? (options.storeStills ? 'store' : 'local')) === 'store';
+  const store = openBlobStore(url, {
+    endpoint: options.endpoint ?? (await catalog.getMeta('store.endpoint')),
+  });
+  const stillsInStore =
+    ((await catalog.getMeta('store.stills')) ?? (options.storeStills ? 'store' : 'local')) === 'store';
   return stillsInStore ? store : new RoutedBlobStore({ originals: store, stills: local });
 }
 

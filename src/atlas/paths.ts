@@ -63,9 +63,13 @@ const ARTEFACT_NAME = /^[a-z0-9][a-z0-9_.-]{0,63}$/i;
 /** Checks a name that becomes a directory (a layout, a clustering, a model, a feature set) and returns it. */
 export function checkArtefactName(what: string, name: string): string {
   if (!ARTEFACT_NAME.test(name) || name.includes('..')) {
-    throw new AtlasError('INVALID_ARGUMENT', `bad ${what} name '${name}': use letters, digits, '-', '_' or '.' (at most 64)`, {
-      value: name,
-    });
+    throw new AtlasError(
+      'INVALID_ARGUMENT',
+      `bad ${what} name '${name}': use letters, digits, '-', '_' or '.' (at most 64)`,
+      {
+        value: name,
+      },
+    );
   }
   return name;
 }

@@ -38,17 +38,20 @@ export interface ExportFormatEntry {
 export const EXPORT_FORMATS: Record<ExportFormat, ExportFormatEntry> = {
   npy: {
     extension: '.npy',
-    description: 'NumPy array, rows × dim float32 (numpy.load); the matrix only, in row order: export csv or parquet for the still ids',
+    description:
+      'NumPy array, rows × dim float32 (numpy.load); the matrix only, in row order: export csv or parquet for the still ids',
     write: async (source, path, blocks) => (await import('./npy.js')).writeNpy(source, path, blocks),
   },
   hdf5: {
     extension: '.h5',
-    description: "HDF5 (h5py): 'mydataset' rows × dim float32 as the original analysis stored it, 'still_ids' uint32, 'movies' strings",
+    description:
+      "HDF5 (h5py): 'mydataset' rows × dim float32 as the original analysis stored it, 'still_ids' uint32, 'movies' strings",
     write: async (source, path, blocks) => (await import('./hdf5.js')).writeHdf5(source, path, blocks),
   },
   parquet: {
     extension: '.parquet',
-    description: 'Parquet (pandas, polars, DuckDB): still_id uint32, movie string, vector fixed-size list of float32',
+    description:
+      'Parquet (pandas, polars, DuckDB): still_id uint32, movie string, vector fixed-size list of float32',
     write: async (source, path, blocks, blockRows) =>
       (await import('./parquet.js')).writeParquet(source, path, blocks, blockRows),
   },
@@ -119,11 +122,13 @@ export async function exportFeatures(
   outPath: string,
   options: ExportOptions = {},
 ): Promise<ExportResult> {
-  if (!Object.hasOwn(EXPORT_FORMATS, format)) throw unknownChoice('export format', String(format), Object.keys(EXPORT_FORMATS));
+  if (!Object.hasOwn(EXPORT_FORMATS, format))
+    throw unknownChoice('export format', String(format), Object.keys(EXPORT_FORMATS));
   checkSource(source);
   const blockRows = options.blockRows ?? defaultBlockRows(source.dim);
   checkInt('blockRows', blockRows, 1, Infinity);
-  if (typeof outPath !== 'string' || outPath.length === 0) throw invalidArgument('--out', 'a file path', outPath);
+  if (typeof outPath !== 'string' || outPath.length === 0)
+    throw invalidArgument('--out', 'a file path', outPath);
   const path = resolve(outPath);
   let isDir = false;
   try {
@@ -132,10 +137,14 @@ export async function exportFeatures(
     isDir = false; // does not exist yet: the usual case
   }
   if (isDir) {
-    throw new AtlasError('INVALID_ARGUMENT', `expected a file path for --out but got the folder '${outPath}'`, {
-      value: outPath,
-      suggestion: `name a file, e.g. ${join(outPath, `${source.name}${EXPORT_FORMATS[format].extension}`)}`,
-    });
+    throw new AtlasError(
+      'INVALID_ARGUMENT',
+      `expected a file path for --out but got the folder '${outPath}'`,
+      {
+        value: outPath,
+        suggestion: `name a file, e.g. ${join(outPath, `${source.name}${EXPORT_FORMATS[format].extension}`)}`,
+      },
+    );
   }
   throwIfAborted(options.signal);
   const blocks = readBlocks(source, blockRows, format, options);
@@ -166,9 +175,15 @@ function checkSource(s: FeatureSource): void {
   if (s.movies.length !== s.rows) throw bad(`${s.movies.length} movies for ${s.rows} rows`);
 }
 
-async function* readBlocks(source: FeatureSource, blockRows: number, format: ExportFormat, options: ExportOptions): AsyncGenerator<Block> {
+async function* readBlocks(
+  source: FeatureSource,
+  blockRows: number,
+  format: ExportFormat,
+  options: ExportOptions,
+): AsyncGenerator<Block> {
   const { rows, dim } = source;
-  const report = (done: number): void => options.onProgress?.({ stage: 'export', done, total: rows, note: format });
+  const report = (done: number): void =>
+    options.onProgress?.({ stage: 'export', done, total: rows, note: format });
   report(0);
   for (let start = 0; start < rows; start += blockRows) {
     throwIfAborted(options.signal);

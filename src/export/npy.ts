@@ -10,14 +10,16 @@ import { writeAllTo } from './io.js';
  */
 export function npyHeader(shape: number[], dtype: '<f4' | '<u4' | '<i4' = '<f4'): Buffer {
   for (const d of shape) {
-    if (!Number.isSafeInteger(d) || d < 0) throw new RangeError(`npy shape entries must be non-negative integers, got [${shape.join(', ')}]`);
+    if (!Number.isSafeInteger(d) || d < 0)
+      throw new RangeError(`npy shape entries must be non-negative integers, got [${shape.join(', ')}]`);
   }
   const tuple = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   const dict = `{'descr': '${dtype}', 'fortran_order': False, 'shape': ${tuple}, }`;
   // magic (6) + version (2) + header length (2) + dict + padding + '\n' ≡ 0 (mod 64)
   const unpadded = 10 + dict.length + 1;
   const header = dict + ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
-  if (header.length > 0xffff) throw new RangeError(`npy header too long for format 1.0 (${header.length} bytes)`);
+  if (header.length > 0xffff)
+    throw new RangeError(`npy header too long for format 1.0 (${header.length} bytes)`);
   const out = Buffer.alloc(10 + header.length);
   out.write('\x93NUMPY', 0, 'latin1');
   out[6] = 1;
@@ -32,7 +34,8 @@ export async function writeNpy(source: FeatureSource, path: string, blocks: Bloc
   const fh = await open(path, 'w');
   try {
     await writeAllTo(fh, npyHeader([source.rows, source.dim], '<f4'));
-    for await (const b of blocks) await writeAllTo(fh, new Uint8Array(b.data.buffer, b.data.byteOffset, b.data.byteLength));
+    for await (const b of blocks)
+      await writeAllTo(fh, new Uint8Array(b.data.buffer, b.data.byteOffset, b.data.byteLength));
     await fh.sync();
   } finally {
     await fh.close();

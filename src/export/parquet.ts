@@ -24,23 +24,42 @@ import { writeAllTo } from './io.js';
  * row group at a time, and each batch's wasm copy is released once handed over, so
  * wasm memory (capped at 4 GiB) stays at a few blocks whatever the number of rows.
  */
-export async function writeParquet(source: FeatureSource, path: string, blocks: Blocks, rowGroupRows: number): Promise<void> {
+export async function writeParquet(
+  source: FeatureSource,
+  path: string,
+  blocks: Blocks,
+  rowGroupRows: number,
+): Promise<void> {
   const { dim } = source;
   const vectorType = new FixedSizeList(dim, new Field('item', new Float32(), false));
   const schema = new ArrowSchema(
-    [new Field('still_id', new Uint32(), false), new Field('movie', new Utf8(), false), new Field('vector', vectorType, false)],
+    [
+      new Field('still_id', new Uint32(), false),
+      new Field('movie', new Utf8(), false),
+      new Field('vector', vectorType, false),
+    ],
     new Map([
       ['filmatlas.model', source.name],
       ['filmatlas.dim', String(dim)],
     ]),
   );
   const toWasm = (b: Block): pq.RecordBatch[] => {
-    const ids = makeData({ type: new Uint32(), length: b.count, data: source.stillIds.subarray(b.start, b.start + b.count) });
+    const ids = makeData({
+      type: new Uint32(),
+      length: b.count,
+      data: source.stillIds.subarray(b.start, b.start + b.count),
+    });
     const movies = vectorFromArray(source.movies.slice(b.start, b.start + b.count), new Utf8()).data[0];
     const values = makeData({ type: new Float32(), length: b.count * dim, data: b.data });
     const vectors = makeData({ type: vectorType, length: b.count, child: values });
-    const struct = makeData({ type: new Struct(schema.fields), length: b.count, children: [ids, movies, vectors] });
-    const table = pq.Table.fromIPCStream(tableToIPC(new ArrowTable([new ArrowRecordBatch(schema, struct)]), 'stream'));
+    const struct = makeData({
+      type: new Struct(schema.fields),
+      length: b.count,
+      children: [ids, movies, vectors],
+    });
+    const table = pq.Table.fromIPCStream(
+      tableToIPC(new ArrowTable([new ArrowRecordBatch(schema, struct)]), 'stream'),
+    );
     // Free the table now (the batches share its buffers by reference count): left to the
     // garbage collector, every block's wasm copy would linger and memory would grow with the file.
     const batches = table.recordBatches();
@@ -59,7 +78,9 @@ export async function writeParquet(source: FeatureSource, path: string, blocks: 
         const next = await iterator.next();
         if (next.done) {
           // The writer needs at least one batch to learn the schema from, even an empty one.
-          if (sent === 0) for (const batch of toWasm({ start: 0, count: 0, data: new Float32Array(0) })) controller.enqueue(batch);
+          if (sent === 0)
+            for (const batch of toWasm({ start: 0, count: 0, data: new Float32Array(0) }))
+              controller.enqueue(batch);
           controller.close();
           return;
         }

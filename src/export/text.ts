@@ -31,7 +31,6 @@ function trimZeros(t: string): string {
   return mantissa.slice(0, k) + (e < 0 ? '' : t.slice(e));
 }
 
-
 /** `still_id,movie,f0,…,f{dim-1}`, one line per still. */
 export async function writeCsv(source: FeatureSource, path: string, blocks: Blocks): Promise<void> {
   const { dim, stillIds, movies } = source;

@@ -88,7 +88,12 @@ export interface StandardisedStill {
 /** Raster formats accepted as stills; anything else libvips can read (SVG, PDF, …) is refused. */
 const RASTER_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif', 'avif', 'jp2', 'jxl']);
 
-const DEFAULTS: Required<StandardiseOptions> = { fit: 'letterbox', maxPixels: 100e6, minSide: 16, failOn: 'warning' };
+const DEFAULTS: Required<StandardiseOptions> = {
+  fit: 'letterbox',
+  maxPixels: 100e6,
+  minSide: 16,
+  failOn: 'warning',
+};
 
 /** Validates options and fills in defaults; throws `INVALID_ARGUMENT` naming the CLI flag. */
 export function resolveStandardiseOptions(options: StandardiseOptions = {}): Required<StandardiseOptions> {
@@ -205,7 +210,9 @@ export function pngChunk(type: string, data: Uint8Array): Buffer {
 function filterRows(data: Uint8Array, width: number, height: number): Buffer {
   const stride = width * 3;
   if (data.length !== stride * height) {
-    throw new RangeError(`expected ${stride * height} bytes for ${width}×${height} RGB but got ${data.length}`);
+    throw new RangeError(
+      `expected ${stride * height} bytes for ${width}×${height} RGB but got ${data.length}`,
+    );
   }
   const diff = upDifferences(data, stride);
   const filtered = Buffer.allocUnsafe(height * (stride + 1));
@@ -312,13 +319,24 @@ function probeJpeg(buf: Uint8Array): ImageHeader | undefined {
     if (isSof && size === undefined) {
       if (length < 8) return undefined;
       size = { height: view.getUint16(i + 5), width: view.getUint16(i + 7) };
-    } else if (marker === 0xe1 && !exifSeen && length >= 8 && view.getUint32(i + 4) === 0x45786966 && view.getUint16(i + 8) === 0) {
+    } else if (
+      marker === 0xe1 &&
+      !exifSeen &&
+      length >= 8 &&
+      view.getUint32(i + 4) === 0x45786966 &&
+      view.getUint16(i + 8) === 0
+    ) {
       // "Exif\0\0": the first EXIF block is the one libvips reads.
       exifSeen = true;
       const o = exifOrientation(view, i + 10, end);
       if (o === undefined) return undefined;
       orientation = o;
-    } else if (marker === 0xe2 && length >= 14 && view.getUint32(i + 4) === 0x4943435f && view.getUint32(i + 8) === 0x50524f46) {
+    } else if (
+      marker === 0xe2 &&
+      length >= 14 &&
+      view.getUint32(i + 4) === 0x4943435f &&
+      view.getUint32(i + 8) === 0x50524f46
+    ) {
       iccProfile = true; // "ICC_PROF…": an APP2 ICC profile chunk
     }
     i = end;
@@ -358,7 +376,7 @@ function probePng(buf: Uint8Array): ImageHeader | undefined {
   const height = view.getUint32(20);
   const colourType = buf[25];
   let hasAlpha = colourType === 4 || colourType === 6;
-  for (let i = 33; i + 8 <= buf.length; ) {
+  for (let i = 33; i + 8 <= buf.length;) {
     const length = view.getUint32(i);
     const type = view.getUint32(i + 4);
     if (type === 0x49444154 || type === 0x49454e44) break; // IDAT / IEND: no more header chunks
@@ -378,7 +396,14 @@ function bad(reason: string, cause?: unknown): AtlasError {
 /** libvips messages, one line, repeated lines dropped, loader prefixes kept (they name the format). */
 function vipsMessage(err: unknown): string {
   const raw = err instanceof Error ? err.message : String(err);
-  const lines = [...new Set(raw.split('\n').map((l) => l.trim()).filter((l) => l.length > 0))];
+  const lines = [
+    ...new Set(
+      raw
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l.length > 0),
+    ),
+  ];
   const text = lines.join('; ');
   return text.length > 300 ? `${text.slice(0, 297)}...` : text;
 }
@@ -394,7 +419,8 @@ async function readHeader(input: Buffer, failOn: FailOn): Promise<ImageHeader> {
     if (/unsupported image format/i.test(message)) throw bad('not an image (unrecognised format)', err);
     throw bad(`corrupt image header: ${message.replace(/^Input buffer has corrupt header: /, '')}`, err);
   }
-  const orientation = meta.orientation !== undefined && meta.orientation >= 1 && meta.orientation <= 8 ? meta.orientation : 1;
+  const orientation =
+    meta.orientation !== undefined && meta.orientation >= 1 && meta.orientation <= 8 ? meta.orientation : 1;
   return {
     format: meta.format,
     width: meta.width,
@@ -419,14 +445,19 @@ async function readHeader(input: Buffer, failOn: FailOn): Promise<ImageHeader> {
  * profiles (→ sRGB) and animations (first frame). Alpha is dropped without compositing:
  * the colour channels are kept as stored, as the original analysis did.
  */
-export async function standardiseImage(input: Buffer | Uint8Array, options?: StandardiseOptions): Promise<StandardisedStill> {
+export async function standardiseImage(
+  input: Buffer | Uint8Array,
+  options?: StandardiseOptions,
+): Promise<StandardisedStill> {
   const { fit, maxPixels, minSide, failOn } = resolveStandardiseOptions(options);
   if (input.length === 0) throw bad('empty file (0 bytes)');
   const buf = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
 
   const header = await readHeader(buf, failOn);
   if (!RASTER_FORMATS.has(header.format)) {
-    throw bad(`not a raster image (${header.format}): stills must be photographs or frames, not drawings or documents`);
+    throw bad(
+      `not a raster image (${header.format}): stills must be photographs or frames, not drawings or documents`,
+    );
   }
   // The pixel limit is checked on the header's numbers, before a single pixel is decoded.
   const pixels = header.width * header.height;
@@ -453,7 +484,9 @@ export async function standardiseImage(input: Buffer | Uint8Array, options?: Sta
     !header.iccProfile &&
     geometry.width <= width &&
     geometry.height <= height;
-  const native = nativeTakes ? await decodeJpegNative(buf, geometry.width, geometry.height, failOn) : undefined;
+  const native = nativeTakes
+    ? await decodeJpegNative(buf, geometry.width, geometry.height, failOn)
+    : undefined;
   const resized = native
     ? { data: native.data, info: { width: native.width, height: native.height, channels: 3 } }
     : await resizeWithSharp(buf, header, geometry, failOn, maxPixels);
@@ -484,8 +517,14 @@ async function resizeWithSharp(
       // sharp premultiplies alpha around a resize, which would blacken transparent pixels.
       // The original kept the colour channels as stored, so drop alpha first, at full size
       // (no resize → no premultiplication), and resize the plain RGB afterwards.
-      const flat = await sharp(buf, source).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-      pipeline = sharp(flat.data, { raw: { width: flat.info.width, height: flat.info.height, channels: flat.info.channels } });
+      const flat = await sharp(buf, source)
+        .removeAlpha()
+        .toColourspace('srgb')
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      pipeline = sharp(flat.data, {
+        raw: { width: flat.info.width, height: flat.info.height, channels: flat.info.channels },
+      });
     } else {
       pipeline = sharp(buf, source);
     }
@@ -498,7 +537,10 @@ async function resizeWithSharp(
   } catch (err) {
     const message = vipsMessage(err);
     if (/exceeds pixel limit/i.test(message)) {
-      throw bad(`image too large: ${header.width}×${header.height} exceeds the pixel limit (raise it with --max-pixels)`, err);
+      throw bad(
+        `image too large: ${header.width}×${header.height} exceeds the pixel limit (raise it with --max-pixels)`,
+        err,
+      );
     }
     if (/unsupported image format/i.test(message)) throw bad('not an image (unrecognised format)', err);
     throw bad(`truncated or corrupt image data: ${message}`, err);

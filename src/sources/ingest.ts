@@ -55,10 +55,17 @@ export function sniffImageExtension(data: Uint8Array): string | undefined {
   if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpg';
   if (b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return 'png';
   if (b.length >= 6 && b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46) return 'gif';
-  if (b.length >= 12 && String.fromCharCode(...b.subarray(0, 4)) === 'RIFF' && String.fromCharCode(...b.subarray(8, 12)) === 'WEBP') {
+  if (
+    b.length >= 12 &&
+    String.fromCharCode(...b.subarray(0, 4)) === 'RIFF' &&
+    String.fromCharCode(...b.subarray(8, 12)) === 'WEBP'
+  ) {
     return 'webp';
   }
-  if (b.length >= 4 && ((b[0] === 0x49 && b[1] === 0x49 && b[2] === 0x2a) || (b[0] === 0x4d && b[1] === 0x4d && b[3] === 0x2a))) {
+  if (
+    b.length >= 4 &&
+    ((b[0] === 0x49 && b[1] === 0x49 && b[2] === 0x2a) || (b[0] === 0x4d && b[1] === 0x4d && b[3] === 0x2a))
+  ) {
     return 'tif';
   }
   if (b.length >= 12 && String.fromCharCode(...b.subarray(4, 8)) === 'ftyp') {
@@ -94,7 +101,11 @@ export async function addOriginalStill(
     ext = storedExtension(path.split('#')[0]);
   }
   await atlas.store.put('originals', originalSha256, ext, data);
-  const r = await atlas.catalog.addStoredStill(movieId, ordinal, source, { sha256: originalSha256, ext, bytes: data.length });
+  const r = await atlas.catalog.addStoredStill(movieId, ordinal, source, {
+    sha256: originalSha256,
+    ext,
+    bytes: data.length,
+  });
   return { ...r, sha256: originalSha256 };
 }
 
@@ -110,17 +121,27 @@ export async function registerSources(
   sources: readonly string[],
 ): Promise<{ movies: number; found: number; added: number; warnings: string[] }> {
   const plan = await scanSources(sources);
-  const { added } = await atlas.catalog.registerMovies(plan.movies.map((m) => ({ spec: m.spec, sources: m.files })));
+  const { added } = await atlas.catalog.registerMovies(
+    plan.movies.map((m) => ({ spec: m.spec, sources: m.files })),
+  );
   const found = plan.movies.reduce((n, m) => n + m.files.length, 0);
   return { movies: plan.movies.length, found, added, warnings: plan.warnings };
 }
 
 /** Reads, copies (content-addressed) and standardises one still; never throws for bad input. */
-async function processStill(atlas: Atlas, still: StillRow, options: StandardiseOptions): Promise<StillUpdate> {
+async function processStill(
+  atlas: Atlas,
+  still: StillRow,
+  options: StandardiseOptions,
+): Promise<StillUpdate> {
   let original: Buffer;
   let ext = storedExtension(still.source);
   // A still already copied in is re-read from the atlas, so re-standardising does not need the source any more.
-  if (still.originalSha256 && still.originalExt && (await atlas.store.has('originals', still.originalSha256, still.originalExt))) {
+  if (
+    still.originalSha256 &&
+    still.originalExt &&
+    (await atlas.store.has('originals', still.originalSha256, still.originalExt))
+  ) {
     original = await atlas.store.get('originals', still.originalSha256, still.originalExt);
     ext = still.originalExt;
   } else {
@@ -178,7 +199,10 @@ async function processStill(atlas: Atlas, still: StillRow, options: StandardiseO
  * written back in small transactions as they come, so an interrupted run loses
  * at most the stills in flight and a re-run picks up the rest.
  */
-export async function standardiseStills(atlas: Atlas, options: StandardiseStillsOptions = {}): Promise<StandardiseResult> {
+export async function standardiseStills(
+  atlas: Atlas,
+  options: StandardiseStillsOptions = {},
+): Promise<StandardiseResult> {
   const concurrency = checkConcurrency(options.concurrency);
   const started = performance.now();
   // Parallelism comes from many stills in flight, one libvips thread each.
@@ -186,7 +210,13 @@ export async function standardiseStills(atlas: Atlas, options: StandardiseStills
   await atlas.store.removeStaleTemp?.();
   const pending = await atlas.catalog.pendingStills();
   const total = pending.length;
-  const result: StandardiseResult = { processed: 0, ready: 0, rejected: 0, seconds: 0, nativeJpeg: nativeJpegAvailable() };
+  const result: StandardiseResult = {
+    processed: 0,
+    ready: 0,
+    rejected: 0,
+    seconds: 0,
+    nativeJpeg: nativeJpegAvailable(),
+  };
   let buffer: StillUpdate[] = [];
   let lastFlush = performance.now();
   const flush = async (): Promise<void> => {
@@ -221,7 +251,10 @@ export async function standardiseStills(atlas: Atlas, options: StandardiseStills
   result.seconds = (performance.now() - started) / 1000;
   if (fatal !== undefined) throw fatal;
   if (options.signal?.aborted) {
-    throw new AtlasError('ABORTED', `stopped after ${result.processed} of ${total} stills; run again to resume`);
+    throw new AtlasError(
+      'ABORTED',
+      `stopped after ${result.processed} of ${total} stills; run again to resume`,
+    );
   }
   return result;
 }

@@ -7,7 +7,17 @@ import { parseCsv } from './csv.js';
 
 /** File endings taken as stills. Anything else in a movie folder is ignored (notes, .DS_Store, ...). */
 export const STILL_EXTENSIONS = new Set([
-  '.jpg', '.jpeg', '.jpe', '.png', '.gif', '.webp', '.tif', '.tiff', '.avif', '.heic', '.heif',
+  '.jpg',
+  '.jpeg',
+  '.jpe',
+  '.png',
+  '.gif',
+  '.webp',
+  '.tif',
+  '.tiff',
+  '.avif',
+  '.heic',
+  '.heif',
 ]);
 
 export interface PlannedMovie {
@@ -68,7 +78,10 @@ const MANIFEST_FIELDS: Record<string, keyof MovieSpec | 'folder' | 'files'> = {
 };
 
 function normaliseKey(k: string): string {
-  return k.trim().toLowerCase().replace(/[\s-]+/g, '_');
+  return k
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, '_');
 }
 
 type ManifestRecord = Record<string, unknown>;
@@ -88,20 +101,30 @@ async function readManifestRecords(path: string): Promise<ManifestRecord[]> {
     try {
       data = JSON.parse(text);
     } catch (cause) {
-      throw new AtlasError('BAD_MANIFEST', `manifest ${path} is not valid JSON: ${(cause as Error).message}`, {
-        value: path,
-        cause,
-      });
+      throw new AtlasError(
+        'BAD_MANIFEST',
+        `manifest ${path} is not valid JSON: ${(cause as Error).message}`,
+        {
+          value: path,
+          cause,
+        },
+      );
     }
     const list = Array.isArray(data) ? data : (data as { movies?: unknown })?.movies;
     if (!Array.isArray(list)) {
-      throw new AtlasError('BAD_MANIFEST', `manifest ${path} must be an array of movies or {"movies": [...]}`, {
-        value: path,
-      });
+      throw new AtlasError(
+        'BAD_MANIFEST',
+        `manifest ${path} must be an array of movies or {"movies": [...]}`,
+        {
+          value: path,
+        },
+      );
     }
     return list.map((r, i) => {
       if (r === null || typeof r !== 'object' || Array.isArray(r)) {
-        throw new AtlasError('BAD_MANIFEST', `manifest ${path}: movie #${i + 1} is not an object`, { value: path });
+        throw new AtlasError('BAD_MANIFEST', `manifest ${path}: movie #${i + 1} is not an object`, {
+          value: path,
+        });
       }
       return r as ManifestRecord;
     });
@@ -119,9 +142,13 @@ async function readManifestRecords(path: string): Promise<ManifestRecord[]> {
   if (rows.length === 0) throw new AtlasError('BAD_MANIFEST', `manifest ${path} is empty`, { value: path });
   const header = rows[0].map(normaliseKey);
   if (!header.includes('title')) {
-    throw new AtlasError('BAD_MANIFEST', `manifest ${path} has no 'title' column (columns: ${header.join(', ')})`, {
-      value: path,
-    });
+    throw new AtlasError(
+      'BAD_MANIFEST',
+      `manifest ${path} has no 'title' column (columns: ${header.join(', ')})`,
+      {
+        value: path,
+      },
+    );
   }
   return rows.slice(1).map((cells, i) => {
     if (cells.length > header.length) {
@@ -152,15 +179,23 @@ function toSpecAndFiles(
     const key = normaliseKey(rawKey.replace(/([a-z])([A-Z])/g, '$1_$2'));
     const field = MANIFEST_FIELDS[key];
     if (field === 'files') {
-      files = Array.isArray(rawValue) ? rawValue.map(String) : String(rawValue).split(';').map((s) => s.trim());
+      files = Array.isArray(rawValue)
+        ? rawValue.map(String)
+        : String(rawValue)
+            .split(';')
+            .map((s) => s.trim());
       files = files.filter((f) => f.length > 0);
     } else if (field === 'folder') folder = String(rawValue);
     else if (field === 'year') {
       const y = Number(rawValue);
       if (!Number.isInteger(y) || y < 1870 || y > 2100) {
-        throw new AtlasError('BAD_MANIFEST', `${where}: year must be a whole number 1870–2100 but is '${rawValue}'`, {
-          value: String(rawValue),
-        });
+        throw new AtlasError(
+          'BAD_MANIFEST',
+          `${where}: year must be a whole number 1870–2100 but is '${rawValue}'`,
+          {
+            value: String(rawValue),
+          },
+        );
       }
       spec.year = y;
     } else if (field === 'attributes') {
@@ -227,7 +262,8 @@ export async function scanSources(sources: readonly string[]): Promise<SourcePla
       const name = basename(path).toLowerCase();
       if (name.endsWith('.csv') || name.endsWith('.json')) (await planManifest(path, warnings)).forEach(add);
       else if (isStill(name)) add({ spec: parseMovieFolderName(basename(dirname(path))), files: [path] });
-      else throw new AtlasError('INVALID_ARGUMENT', `not a still, folder or manifest: ${path}`, { value: src });
+      else
+        throw new AtlasError('INVALID_ARGUMENT', `not a still, folder or manifest: ${path}`, { value: src });
       continue;
     }
     const manifest = ['movies.csv', 'movies.json'].map((n) => join(path, n)).find((p) => existsSync(p));
@@ -235,7 +271,9 @@ export async function scanSources(sources: readonly string[]): Promise<SourcePla
       (await planManifest(manifest, warnings)).forEach(add);
       continue;
     }
-    const entries = (await readdir(path, { withFileTypes: true })).sort((a, b) => naturalCompare(a.name, b.name));
+    const entries = (await readdir(path, { withFileTypes: true })).sort((a, b) =>
+      naturalCompare(a.name, b.name),
+    );
     const loose = entries.filter((e) => e.isFile() && isStill(e.name));
     if (loose.length > 0) {
       add({ spec: parseMovieFolderName(basename(path)), files: loose.map((e) => join(path, e.name)) });

@@ -129,5 +129,9 @@ export class RoutedBlobStore implements BlobStore {
 export function openBlobStore(url: string, options: S3StoreOptions = {}): BlobStore {
   if (url.startsWith('s3://')) return new S3BlobStore(url, options);
   if (url.startsWith('file:') && url.length > 5) return new LocalBlobStore(url.slice(5));
-  throw new AtlasError('INVALID_ARGUMENT', `expected s3://bucket/prefix or file:DIR for --store but got '${url}'`, { value: url });
+  throw new AtlasError(
+    'INVALID_ARGUMENT',
+    `expected s3://bucket/prefix or file:DIR for --store but got '${url}'`,
+    { value: url },
+  );
 }

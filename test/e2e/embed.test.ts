@@ -28,7 +28,10 @@ test('embed color: every still embedded once, resumable, listed by status, expor
   // A still added later is the only one embedded next time.
   const db = new Database(join(atlas, 'atlas.db'));
   const movie = db.prepare('SELECT id FROM movies LIMIT 1').pluck().get() as number;
-  const oneStill = db.prepare("SELECT source FROM stills WHERE status = 'ready' LIMIT 1").pluck().get() as string;
+  const oneStill = db
+    .prepare("SELECT source FROM stills WHERE status = 'ready' LIMIT 1")
+    .pluck()
+    .get() as string;
   db.close();
   const extra = join(dir, 'extra', 'Extra Movie (1999)');
   mkdirSync(extra, { recursive: true });
@@ -45,11 +48,27 @@ test('embed color: every still embedded once, resumable, listed by status, expor
 
   // Export: the .npy holds exactly the stored matrix.
   const out = join(dir, 'color.npy');
-  const exp = resultOf(await cli(['export', 'features', '--atlas', atlas, '--model', 'color', '--format', 'npy', '--out', out, '--json']));
+  const exp = resultOf(
+    await cli([
+      'export',
+      'features',
+      '--atlas',
+      atlas,
+      '--model',
+      'color',
+      '--format',
+      'npy',
+      '--out',
+      out,
+      '--json',
+    ]),
+  );
   assert.deepEqual([exp.rows, exp.dim], [19, COLOR_DIM]);
   const npy = readFileSync(out);
   const headerLen = npy.readUInt16LE(8);
-  const data = new Float32Array(npy.buffer.slice(npy.byteOffset + 10 + headerLen, npy.byteOffset + npy.length));
+  const data = new Float32Array(
+    npy.buffer.slice(npy.byteOffset + 10 + headerLen, npy.byteOffset + npy.length),
+  );
   const matrix = readFileSync(join(atlas, 'features', 'color', 'matrix.f32'));
   assert.deepEqual(Buffer.from(data.buffer), matrix);
   assert.equal(statSync(out).size, 10 + headerLen + 19 * COLOR_DIM * 4);
@@ -70,12 +89,23 @@ test('embed: unknown model, missing weights and a missing atlas fail with clear 
 
   // No weights anywhere: say how to get them, and leave no half-made features behind.
   const cache = join(dir, 'empty-cache');
-  const noWeights = await cli(['embed', '--atlas', atlas, '--model', 'vgg16'], { ...process.env, FILMATLAS_CACHE: cache });
+  const noWeights = await cli(['embed', '--atlas', atlas, '--model', 'vgg16'], {
+    ...process.env,
+    FILMATLAS_CACHE: cache,
+  });
   assert.equal(noWeights.code, 1);
   assert.match(noWeights.stderr, /models pull vgg16/);
   assert.match(noWeights.stderr, /--weights/);
 
-  const missingFile = await cli(['embed', '--atlas', atlas, '--model', 'vgg16', '--weights', join(dir, 'nope.safetensors')]);
+  const missingFile = await cli([
+    'embed',
+    '--atlas',
+    atlas,
+    '--model',
+    'vgg16',
+    '--weights',
+    join(dir, 'nope.safetensors'),
+  ]);
   assert.equal(missingFile.code, 1);
   assert.match(missingFile.stderr, /nope\.safetensors/);
 

@@ -8,7 +8,12 @@ import { writeHostileFiles } from '../../src/sources/hostile.js';
 import { cli, filesUnder, resultOf } from '../helpers/cli.js';
 import { CLI, tempDir } from '../helpers/tmp.js';
 
-function dbCounts(atlas: string): { stills: number; ready: number; distinctSources: number; integrity: string } {
+function dbCounts(atlas: string): {
+  stills: number;
+  ready: number;
+  distinctSources: number;
+  integrity: string;
+} {
   const db = new Database(join(atlas, 'atlas.db'), { readonly: true });
   const stills = db.prepare('SELECT count(*) FROM stills').pluck().get() as number;
   const ready = db.prepare("SELECT count(*) FROM stills WHERE status = 'ready'").pluck().get() as number;
@@ -22,7 +27,18 @@ test('sample → ingest → status: every hostile file is recorded with its reas
   const dir = tempDir();
   const src = join(dir, 'stills');
   const atlas = join(dir, 'atlas');
-  const sample = await cli(['sample', src, '--movies', '4', '--stills', '5', '--width', '200', '--with-bad-files', '--json']);
+  const sample = await cli([
+    'sample',
+    src,
+    '--movies',
+    '4',
+    '--stills',
+    '5',
+    '--width',
+    '200',
+    '--with-bad-files',
+    '--json',
+  ]);
   assert.equal(sample.code, 0, sample.stderr);
   const hostile = await writeHostileFiles(join(dir, 'expected')); // same cases, to know what to expect
   const accepted = hostile.filter((h) => h.accepted).length;
@@ -34,11 +50,19 @@ test('sample → ingest → status: every hostile file is recorded with its reas
   assert.equal(r.movies, 5);
   assert.equal(r.ready, 20 + accepted);
   assert.equal(r.rejected, rejectedCases.length);
-  assert.ok(ingest.lines.some((l) => l.event === 'progress'), 'progress lines under --json');
+  assert.ok(
+    ingest.lines.some((l) => l.event === 'progress'),
+    'progress lines under --json',
+  );
 
   const status = await cli(['status', '--atlas', atlas, '--json']);
   assert.equal(status.code, 0, status.stderr);
-  const s = JSON.parse(status.stdout) as { movies: number; stills: number; standardised: number; rejected: { file: string; reason: string }[] };
+  const s = JSON.parse(status.stdout) as {
+    movies: number;
+    stills: number;
+    standardised: number;
+    rejected: { file: string; reason: string }[];
+  };
   assert.equal(s.movies, 5);
   assert.equal(s.stills, 20 + hostile.length);
   assert.equal(s.standardised, 20 + accepted);
@@ -49,7 +73,10 @@ test('sample → ingest → status: every hostile file is recorded with its reas
   }
   // every standardised still is in the store exactly once; no temp leftovers
   const db = new Database(join(atlas, 'atlas.db'), { readonly: true });
-  const shas = db.prepare("SELECT DISTINCT std_sha256 FROM stills WHERE status = 'ready'").pluck().all() as string[];
+  const shas = db
+    .prepare("SELECT DISTINCT std_sha256 FROM stills WHERE status = 'ready'")
+    .pluck()
+    .all() as string[];
   db.close();
   assert.equal(filesUnder(join(atlas, 'stills')).length, shas.length);
   assert.equal(filesUnder(join(atlas, '.tmp')).length, 0);
@@ -65,9 +92,14 @@ test('sample → ingest → status: every hostile file is recorded with its reas
   assert.equal(again.processed, 0);
 
   // a new still in a movie folder is the only thing added
-  const movieDir = readdirSync(src, { withFileTypes: true }).find((e) => e.isDirectory() && !e.name.startsWith('Hostile'))!;
+  const movieDir = readdirSync(src, { withFileTypes: true }).find(
+    (e) => e.isDirectory() && !e.name.startsWith('Hostile'),
+  )!;
   const first = readdirSync(join(src, movieDir.name)).sort()[0];
-  copyFileSync(join(src, movieDir.name, first), join(src, movieDir.name, '9999-extra' + first.slice(first.lastIndexOf('.'))));
+  copyFileSync(
+    join(src, movieDir.name, first),
+    join(src, movieDir.name, '9999-extra' + first.slice(first.lastIndexOf('.'))),
+  );
   const more = resultOf(await cli(['ingest', src, '--atlas', atlas, '--json']));
   assert.equal(more.added, 1);
   assert.equal(more.ready, 1);
@@ -96,9 +128,13 @@ test('an ingest killed with SIGKILL mid-run resumes without duplicates or half-w
   const atlas = join(dir, 'atlas');
   assert.equal((await cli(['sample', src, '--movies', '6', '--stills', '50', '--width', '640'])).code, 0);
   const total = 300;
-  const child = spawn(process.execPath, [CLI, 'ingest', src, '--atlas', atlas, '--concurrency', '1', '--json'], {
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    process.execPath,
+    [CLI, 'ingest', src, '--atlas', atlas, '--concurrency', '1', '--json'],
+    {
+      stdio: 'ignore',
+    },
+  );
   // kill once some stills are committed but well before the end
   const dbPath = join(atlas, 'atlas.db');
   let ready = 0;
@@ -136,9 +172,13 @@ test('SIGINT stops after the stills in flight, records the run as aborted, and a
   const src = join(dir, 'stills');
   const atlas = join(dir, 'atlas');
   assert.equal((await cli(['sample', src, '--movies', '4', '--stills', '50', '--width', '640'])).code, 0);
-  const child = spawn(process.execPath, [CLI, 'ingest', src, '--atlas', atlas, '--concurrency', '1', '--json'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [CLI, 'ingest', src, '--atlas', atlas, '--concurrency', '1', '--json'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   let interrupted = false;
   child.stdout.on('data', (d: Buffer) => {

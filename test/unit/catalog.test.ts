@@ -32,7 +32,8 @@ test('a new atlas has the directory layout and the current schema version, in WA
 test('opening a missing atlas without create fails with a suggestion', async () => {
   await assert.rejects(
     () => openAtlas(join(tempDir(), 'nope')),
-    (e: unknown) => e instanceof AtlasError && e.code === 'ATLAS' && /no atlas at/.test(e.message) && !!e.suggestion,
+    (e: unknown) =>
+      e instanceof AtlasError && e.code === 'ATLAS' && /no atlas at/.test(e.message) && !!e.suggestion,
   );
 });
 
@@ -45,7 +46,9 @@ test('an atlas from a newer schema is refused, naming both versions', async () =
   await assert.rejects(
     () => openAtlas(dir),
     (e: unknown) =>
-      e instanceof AtlasError && e.message.includes(String(SCHEMA_VERSION + 5)) && e.message.includes(String(SCHEMA_VERSION)),
+      e instanceof AtlasError &&
+      e.message.includes(String(SCHEMA_VERSION + 5)) &&
+      e.message.includes(String(SCHEMA_VERSION)),
   );
 });
 

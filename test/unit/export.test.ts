@@ -44,7 +44,9 @@ function makeMatrix(rows: number, dim: number, seed = 1): Float32Array {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  const special = [0, -0, 0.1, 1, -1, 3e38, -3e38, 1.401298464324817e-45, 1.1754943508222875e-38, 123456789, 1e-7, 0.5];
+  const special = [
+    0, -0, 0.1, 1, -1, 3e38, -3e38, 1.401298464324817e-45, 1.1754943508222875e-38, 123456789, 1e-7, 0.5,
+  ];
   for (let i = 0; i < out.length; i++) {
     out[i] = i < special.length ? special[i] : (rand() - 0.4) * 10 ** Math.floor(rand() * 8 - 4);
   }
@@ -100,9 +102,15 @@ function readNpy(path: string): { shape: number[]; descr: string; offset: number
   const hlen = buf.readUInt16LE(8);
   const header = buf.subarray(10, 10 + hlen).toString('latin1');
   assert.ok(header.endsWith('\n'));
-  const m = /^\{'descr': '([<>|][a-z]\d)', 'fortran_order': False, 'shape': \(([\d, ]*)\), \} *\n$/.exec(header);
+  const m = /^\{'descr': '([<>|][a-z]\d)', 'fortran_order': False, 'shape': \(([\d, ]*)\), \} *\n$/.exec(
+    header,
+  );
   assert.ok(m, `unexpected npy header ${JSON.stringify(header)}`);
-  const shape = m[2].split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const shape = m[2]
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   const offset = 10 + hlen;
   const bytes = buf.subarray(offset);
   const data = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
@@ -199,7 +207,12 @@ function readCsv(path: string, dim: number): Table {
     assert.equal(l.length, dim + 2, `line ${i + 2} has ${l.length} fields`);
     for (let j = 0; j < dim; j++) matrix[i * dim + j] = parseFloatField(l[j + 2]);
   });
-  return { shape: [lines.length, dim], matrix, ids: lines.map((l) => Number(l[0])), movies: lines.map((l) => l[1]) };
+  return {
+    shape: [lines.length, dim],
+    matrix,
+    ids: lines.map((l) => Number(l[0])),
+    movies: lines.map((l) => l[1]),
+  };
 }
 
 function parseFloatField(s: string): number {
@@ -220,7 +233,13 @@ function readJson(path: string): Table & { model: string } {
     assert.equal(r.vector.length, j.dim);
     matrix.set(r.vector, i * j.dim);
   });
-  return { model: j.model, shape: [j.rows.length, j.dim], matrix, ids: j.rows.map((r) => r.still_id), movies: j.rows.map((r) => r.movie) };
+  return {
+    model: j.model,
+    shape: [j.rows.length, j.dim],
+    matrix,
+    ids: j.rows.map((r) => r.still_id),
+    movies: j.rows.map((r) => r.movie),
+  };
 }
 
 async function readBack(format: ExportFormat, path: string, dim: number): Promise<Table> {
@@ -240,7 +259,12 @@ async function readBack(format: ExportFormat, path: string, dim: number): Promis
   }
 }
 
-async function roundTrip(source: TestSource, format: ExportFormat, dir: string, blockRows?: number): Promise<void> {
+async function roundTrip(
+  source: TestSource,
+  format: ExportFormat,
+  dir: string,
+  blockRows?: number,
+): Promise<void> {
   const out = join(dir, `features${EXPORT_FORMATS[format].extension}`);
   const r = await exportFeatures(source, format, out, { blockRows });
   assert.deepEqual([r.path, r.format, r.rows, r.dim], [out, format, source.rows, source.dim]);
@@ -260,9 +284,14 @@ describe('npyHeader', () => {
     assert.equal(h.length, 128);
     assert.equal(
       h.toString('latin1'),
-      "\x93NUMPY\x01\x00v\x00{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }" + ' '.repeat(58) + '\n',
+      "\x93NUMPY\x01\x00v\x00{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }" +
+        ' '.repeat(58) +
+        '\n',
     );
-    assert.match(npyHeader([5], '<u4').toString('latin1'), /'descr': '<u4', 'fortran_order': False, 'shape': \(5,\), \}/);
+    assert.match(
+      npyHeader([5], '<u4').toString('latin1'),
+      /'descr': '<u4', 'fortran_order': False, 'shape': \(5,\), \}/,
+    );
     assert.equal(npyHeader([132617, 4096]).length % 64, 0);
     assert.throws(() => npyHeader([-1, 2]), RangeError);
   });
@@ -320,7 +349,10 @@ describe('exportFeatures', () => {
         Array.from({ length: 16 }, (_, k) => ({ start: k * 64, count: Math.min(64, 1000 - k * 64) })),
         `${format}: read in blocks of 64 rows, each once`,
       );
-      assert.deepEqual(events.map((e) => e.done), [0, ...Array.from({ length: 16 }, (_, k) => Math.min(1000, (k + 1) * 64))]);
+      assert.deepEqual(
+        events.map((e) => e.done),
+        [0, ...Array.from({ length: 16 }, (_, k) => Math.min(1000, (k + 1) * 64))],
+      );
       assert.ok(events.every((e) => e.stage === 'export' && e.total === 1000));
       const back = await readBack(format, out, 9);
       assertSameFloats(back.matrix, source.matrix, `${format} (blocks)`);
@@ -365,9 +397,16 @@ describe('exportFeatures', () => {
     const source = makeSource(2, 3);
     source.matrix.set([NaN, Infinity, -Infinity]);
     await exportFeatures(source, 'csv', join(dir, 'f.csv'));
-    assert.match(readFileSync(join(dir, 'f.csv'), 'utf8').split('\n')[1], /^1000,Alien \(1979\),nan,inf,-inf$/);
+    assert.match(
+      readFileSync(join(dir, 'f.csv'), 'utf8').split('\n')[1],
+      /^1000,Alien \(1979\),nan,inf,-inf$/,
+    );
     await exportFeatures(source, 'json', join(dir, 'f.json'));
-    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'f.json'), 'utf8')).rows[0].vector, [null, null, null]);
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'f.json'), 'utf8')).rows[0].vector, [
+      null,
+      null,
+      null,
+    ]);
   });
 
   test('a failure midway leaves the old file untouched and no temporary file', async () => {
@@ -388,7 +427,10 @@ describe('exportFeatures', () => {
       });
       assert.equal(readFileSync(out, 'utf8'), 'previous export', format);
     }
-    assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp')), []);
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.includes('.tmp')),
+      [],
+    );
   });
 
   test('cancelling stops at the next block and writes nothing', async () => {
@@ -414,10 +456,22 @@ describe('exportFeatures', () => {
   test('bad arguments', async () => {
     const dir = tempDir('filmatlas-export-');
     const source = makeSource(3, 2);
-    await assert.rejects(exportFeatures(source, 'xlsx' as ExportFormat, join(dir, 'x')), /unknown export format 'xlsx': must be one of \[npy, hdf5, parquet, csv, json\]/);
-    await assert.rejects(exportFeatures(source, 'npy', join(dir, 'x.npy'), { blockRows: 0 }), /expected a positive integer for blockRows but got 0/);
-    await assert.rejects(exportFeatures(source, 'npy', dir), /expected a file path for --out but got the folder/);
-    await assert.rejects(exportFeatures({ ...source, movies: ['a'] }, 'csv', join(dir, 'x.csv')), /1 movies for 3 rows/);
+    await assert.rejects(
+      exportFeatures(source, 'xlsx' as ExportFormat, join(dir, 'x')),
+      /unknown export format 'xlsx': must be one of \[npy, hdf5, parquet, csv, json\]/,
+    );
+    await assert.rejects(
+      exportFeatures(source, 'npy', join(dir, 'x.npy'), { blockRows: 0 }),
+      /expected a positive integer for blockRows but got 0/,
+    );
+    await assert.rejects(
+      exportFeatures(source, 'npy', dir),
+      /expected a file path for --out but got the folder/,
+    );
+    await assert.rejects(
+      exportFeatures({ ...source, movies: ['a'] }, 'csv', join(dir, 'x.csv')),
+      /1 movies for 3 rows/,
+    );
     await assert.rejects(
       exportFeatures({ ...source, readRows: () => new Float32Array(5) }, 'npy', join(dir, 'x.npy')),
       /returned 5 values for rows 0..3 \(expected 3 × 2\)/,
@@ -430,7 +484,9 @@ describe('exportFeatures', () => {
 const PYTHON = '/usr/bin/python3';
 function pythonHas(modules: string[]): boolean {
   if (!existsSync(PYTHON)) return false;
-  return spawnSync(PYTHON, ['-c', modules.map((m) => `import ${m}`).join('; ')], { stdio: 'ignore' }).status === 0;
+  return (
+    spawnSync(PYTHON, ['-c', modules.map((m) => `import ${m}`).join('; ')], { stdio: 'ignore' }).status === 0
+  );
 }
 
 describe('read by the Python tools analysts use', () => {
@@ -444,7 +500,10 @@ describe('read by the Python tools analysts use', () => {
       await exportFeatures(source, 'npy', join(dir, 'f.npy'), { blockRows: 40 });
       await exportFeatures(source, 'hdf5', join(dir, 'f.h5'), { blockRows: 40 });
       writeFileSync(join(dir, 'expected.f32'), source.matrix);
-      writeFileSync(join(dir, 'expected.json'), JSON.stringify({ ids: Array.from(source.stillIds), movies: source.movies }));
+      writeFileSync(
+        join(dir, 'expected.json'),
+        JSON.stringify({ ids: Array.from(source.stillIds), movies: source.movies }),
+      );
       const script = `
 import json, sys, numpy as np, h5py
 d = sys.argv[1]
@@ -478,7 +537,10 @@ print('python ok')
     const source = makeSource(150, 33, 5);
     await exportFeatures(source, 'parquet', join(dir, 'f.parquet'), { blockRows: 40 });
     writeFileSync(join(dir, 'expected.f32'), source.matrix);
-    writeFileSync(join(dir, 'expected.json'), JSON.stringify({ ids: Array.from(source.stillIds), movies: source.movies }));
+    writeFileSync(
+      join(dir, 'expected.json'),
+      JSON.stringify({ ids: Array.from(source.stillIds), movies: source.movies }),
+    );
     const script = `
 import json, sys, numpy as np, pyarrow.parquet as pq
 d = sys.argv[1]

@@ -167,10 +167,13 @@ test('a crawl through injected faults gets every movie, normalised, and records 
 
       // a movie without a gallery is recorded as such
       assert.deepEqual(r.noGallery, ['No Gallery']);
-      assert.equal((await atlas.catalog.crawlPage(site.url + '/2018/01/01/no-gallery/'))?.status, 'no-gallery');
+      assert.equal(
+        (await atlas.catalog.crawlPage(site.url + '/2018/01/01/no-gallery/'))?.status,
+        'no-gallery',
+      );
 
       // stills: 4×3 + zip 3 + broken 2 + twin 2, less the twin's duplicate and the lost one
-      const tuples = (await stillTuples(atlas));
+      const tuples = await stillTuples(atlas);
       assert.equal(r.downloaded, 12 + 3 + 2 + 2 - 1);
       assert.equal(r.duplicates, 1);
       assert.equal(r.failed, 1);
@@ -269,7 +272,7 @@ test('an interrupted crawl resumes without losing or duplicating anything', asyn
       const r = await scrapeFilmGrab(atlas, { ...FAST, baseUrl: site.url });
       assert.equal(r.failed, 0);
       assert.deepEqual(
-        (await stillTuples(atlas)),
+        await stillTuples(atlas),
         expected,
         'the same stills, movies, order and bytes as an uninterrupted crawl',
       );
@@ -322,12 +325,7 @@ test('--movie picks movies by their index name; robots.txt Crawl-delay slows the
         movies: ['movie b & co', 'Zipped', 'Nonexistent'],
       });
       assert.equal(r.selected, 2);
-      assert.deepEqual(
-        (await atlas.catalog.movies())
-          .map((m) => m.title)
-          .sort(),
-        ['Movie B & Co', 'Zipped'],
-      );
+      assert.deepEqual((await atlas.catalog.movies()).map((m) => m.title).sort(), ['Movie B & Co', 'Zipped']);
       assert.ok(r.warnings.some((w) => w.includes("no movie named 'Nonexistent'")));
       assert.ok(r.warnings.some((w) => w.includes('Crawl-delay 0.1')));
       const gaps = site.log.slice(2).map((e, i) => e.at - site.log[i + 1].at);
@@ -335,7 +333,11 @@ test('--movie picks movies by their index name; robots.txt Crawl-delay slows the
         Math.min(...gaps) >= 100,
         `Crawl-delay 0.1 s honoured (smallest gap ${Math.min(...gaps).toFixed(1)} ms)`,
       );
-      const limited = await scrapeFilmGrab(await newAtlas('limited'), { ...FAST, baseUrl: site.url, limit: 1 });
+      const limited = await scrapeFilmGrab(await newAtlas('limited'), {
+        ...FAST,
+        baseUrl: site.url,
+        limit: 1,
+      });
       assert.equal(limited.selected, 1);
     } finally {
       await atlas.close();
@@ -369,12 +371,7 @@ test('an unreachable robots.txt stops the crawl; a missing one allows everything
     try {
       const r = await scrapeFilmGrab(atlas, { ...FAST, baseUrl: site.url });
       assert.equal(r.disallowed.length, 0);
-      assert.deepEqual(
-        (await atlas.catalog.movies())
-          .map((m) => m.title)
-          .sort(),
-        ['Movie A & Co', 'Secret'],
-      );
+      assert.deepEqual((await atlas.catalog.movies()).map((m) => m.title).sort(), ['Movie A & Co', 'Secret']);
     } finally {
       await atlas.close();
     }

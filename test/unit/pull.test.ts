@@ -30,7 +30,12 @@ let seen: Seen[] = [];
 let handler: Handler = serveFile;
 
 /** Serves FILE like a static file server: 200, or 206 for `Range: bytes=N-`, 416 past the end. */
-function serveFile(req: IncomingMessage, res: ServerResponse, _n = 0, extra: Record<string, string> = {}): void {
+function serveFile(
+  req: IncomingMessage,
+  res: ServerResponse,
+  _n = 0,
+  extra: Record<string, string> = {},
+): void {
   const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
   if (m) {
     const start = Number(m[1]);
@@ -53,13 +58,18 @@ function serveFile(req: IncomingMessage, res: ServerResponse, _n = 0, extra: Rec
 }
 
 function writeChunked(res: ServerResponse, data: Buffer, stopAt = data.length): void {
-  for (let off = 0; off < stopAt; off += 64 * 1024) res.write(data.subarray(off, Math.min(stopAt, off + 64 * 1024)));
+  for (let off = 0; off < stopAt; off += 64 * 1024)
+    res.write(data.subarray(off, Math.min(stopAt, off + 64 * 1024)));
   if (stopAt >= data.length) res.end();
 }
 
 before(async () => {
   server = createServer((req, res) => {
-    seen.push({ url: req.url ?? '', range: req.headers.range, acceptEncoding: req.headers['accept-encoding'] });
+    seen.push({
+      url: req.url ?? '',
+      range: req.headers.range,
+      acceptEncoding: req.headers['accept-encoding'],
+    });
     handler(req, res, seen.length);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -95,7 +105,10 @@ async function rejectsWith(p: Promise<unknown>, code: string): Promise<AtlasErro
 
 describe('MODELS', () => {
   test('vgg16 is the timm/torchvision safetensors file with a pinned sha256', () => {
-    assert.equal(MODELS.vgg16.url, 'https://huggingface.co/timm/vgg16.tv_in1k/resolve/main/model.safetensors');
+    assert.equal(
+      MODELS.vgg16.url,
+      'https://huggingface.co/timm/vgg16.tv_in1k/resolve/main/model.safetensors',
+    );
     assert.match(MODELS.vgg16.sha256 ?? '', /^[0-9a-f]{64}$/);
     assert.match(MODELS.vgg16.file, /\.safetensors$/);
   });
@@ -143,7 +156,10 @@ describe('pullModel', () => {
     const events: ProgressEvent[] = [];
     const r = await pullModel('vgg16', { ...opts, onProgress: (e) => events.push(e) });
     assert.equal(r.path, cachedPath(cacheDir));
-    assert.deepEqual([r.bytes, r.sha256, r.verified, r.resumed, r.alreadyCached], [FILE.length, SHA, 'pinned', false, false]);
+    assert.deepEqual(
+      [r.bytes, r.sha256, r.verified, r.resumed, r.alreadyCached],
+      [FILE.length, SHA, 'pinned', false, false],
+    );
     assert.ok(readFileSync(r.path).equals(FILE));
     assert.deepEqual(readdirSync(cacheDir).sort(), [MODELS.vgg16.file, `${MODELS.vgg16.file}.json`]);
     assert.equal(seen.length, 1);
@@ -202,7 +218,10 @@ describe('pullModel', () => {
     const { cacheDir, opts } = setup();
     writeFileSync(`${cachedPath(cacheDir)}.part`, FILE.subarray(0, 1_000_000));
     const r = await pullModel('vgg16', opts);
-    assert.deepEqual(seen.map((s) => s.range), ['bytes=1000000-']);
+    assert.deepEqual(
+      seen.map((s) => s.range),
+      ['bytes=1000000-'],
+    );
     assert.equal(r.resumed, true);
     assert.ok(readFileSync(r.path).equals(FILE));
   });
@@ -211,7 +230,10 @@ describe('pullModel', () => {
     const { cacheDir, opts } = setup();
     writeFileSync(`${cachedPath(cacheDir)}.part`, FILE);
     const r = await pullModel('vgg16', opts);
-    assert.deepEqual(seen.map((s) => s.range), [`bytes=${FILE.length}-`]);
+    assert.deepEqual(
+      seen.map((s) => s.range),
+      [`bytes=${FILE.length}-`],
+    );
     assert.deepEqual([r.resumed, r.sha256, r.verified], [true, SHA, 'pinned']);
   });
 
@@ -223,7 +245,10 @@ describe('pullModel', () => {
     // A part whose bytes are wrong: appending to it would break the file.
     writeFileSync(`${cachedPath(cacheDir)}.part`, Buffer.alloc(500_000, 7));
     const r = await pullModel('vgg16', opts);
-    assert.deepEqual(seen.map((s) => s.range), ['bytes=500000-']);
+    assert.deepEqual(
+      seen.map((s) => s.range),
+      ['bytes=500000-'],
+    );
     assert.deepEqual([r.resumed, r.sha256, r.bytes], [false, SHA, FILE.length]);
     assert.ok(readFileSync(r.path).equals(FILE));
   });
@@ -273,12 +298,20 @@ describe('pullModel', () => {
   });
 
   test('verifies against the sha256 a redirecting server announces (X-Linked-ETag)', async (t) => {
-    MODELS.testmodel = { url: `${base}/resolve/model.safetensors`, file: 'test.safetensors', description: 'test' };
+    MODELS.testmodel = {
+      url: `${base}/resolve/model.safetensors`,
+      file: 'test.safetensors',
+      description: 'test',
+    };
     t.after(() => delete MODELS.testmodel);
     const announce = { value: SHA };
     const { cacheDir } = setup((req, res) => {
       if (req.url?.startsWith('/resolve/')) {
-        res.writeHead(302, { location: '/cdn/blob', 'x-linked-etag': `"${announce.value}"`, 'x-linked-size': String(FILE.length) });
+        res.writeHead(302, {
+          location: '/cdn/blob',
+          'x-linked-etag': `"${announce.value}"`,
+          'x-linked-size': String(FILE.length),
+        });
         res.end();
         return;
       }
@@ -286,7 +319,10 @@ describe('pullModel', () => {
     });
     const r = await pullModel('testmodel', { cacheDir, retryDelayMs: 5 });
     assert.deepEqual([r.verified, r.sha256], ['server', SHA]);
-    assert.deepEqual(seen.map((s) => s.url), ['/resolve/model.safetensors', '/cdn/blob']);
+    assert.deepEqual(
+      seen.map((s) => s.url),
+      ['/resolve/model.safetensors', '/cdn/blob'],
+    );
 
     const other = tempDir('filmatlas-pull-');
     announce.value = OTHER_SHA;
@@ -329,7 +365,10 @@ describe('pullModel', () => {
       const cause = Object.assign(new Error('getaddrinfo ENOTFOUND huggingface.co'), { code: 'ENOTFOUND' });
       throw new TypeError('fetch failed', { cause });
     }) as typeof fetch;
-    const err = await rejectsWith(pullModel('vgg16', { cacheDir, fetchImpl: offline, retryDelayMs: 5 }), 'NETWORK');
+    const err = await rejectsWith(
+      pullModel('vgg16', { cacheDir, fetchImpl: offline, retryDelayMs: 5 }),
+      'NETWORK',
+    );
     assert.equal(calls, 1, 'no retries when there is no network at all');
     assert.match(err.message, /ENOTFOUND/);
     assert.match(err.suggestion ?? '', /--weights FILE/);
@@ -349,7 +388,13 @@ describe('pullModel', () => {
       return fetch(input, init);
     }) as typeof fetch;
     const err = await rejectsWith(
-      pullModel('vgg16', { cacheDir, from: `http://127.0.0.1:${port}/x`, fetchImpl: counting, attempts: 3, retryDelayMs: 1 }),
+      pullModel('vgg16', {
+        cacheDir,
+        from: `http://127.0.0.1:${port}/x`,
+        fetchImpl: counting,
+        attempts: 3,
+        retryDelayMs: 1,
+      }),
       'NETWORK',
     );
     assert.equal(calls, 3);
@@ -398,7 +443,10 @@ describe('pullModel', () => {
     assert.match(unknown.message, /unknown model 'vgg19': must be one of \[vgg16\]/);
     const sha = await rejectsWith(pullModel('vgg16', { cacheDir, sha256: 'abc' }), 'INVALID_ARGUMENT');
     assert.match(sha.message, /--sha256/);
-    const from = await rejectsWith(pullModel('vgg16', { cacheDir, from: 'ftp://mirror/x' }), 'INVALID_ARGUMENT');
+    const from = await rejectsWith(
+      pullModel('vgg16', { cacheDir, from: 'ftp://mirror/x' }),
+      'INVALID_ARGUMENT',
+    );
     assert.match(from.message, /--from/);
     assert.equal(seen.length, 0);
     assert.equal(findCachedModel('vgg16', cacheDir), undefined);

@@ -42,9 +42,7 @@ before(async () => {
       id,
       Array.from({ length: PER }, (_, i) => `/src/m${m}/still-${i}.png`),
     );
-    const ids = (await atlas.catalog.stills('pending'))
-      .filter((s) => s.movieId === id)
-      .map((s) => s.id);
+    const ids = (await atlas.catalog.stills('pending')).filter((s) => s.movieId === id).map((s) => s.id);
     const data = new Float32Array(ids.length * D);
     ids.forEach((sid, i) => {
       movieOf.set(sid, m);

@@ -13,7 +13,10 @@ function touch(path: string): void {
 
 test('movie folder names give title and year', () => {
   assert.deepEqual(parseMovieFolderName('The Long Night (1999)'), { title: 'The Long Night', year: 1999 });
-  assert.deepEqual(parseMovieFolderName('2001: A Space Odyssey (1968)'), { title: '2001: A Space Odyssey', year: 1968 });
+  assert.deepEqual(parseMovieFolderName('2001: A Space Odyssey (1968)'), {
+    title: '2001: A Space Odyssey',
+    year: 1968,
+  });
   assert.deepEqual(parseMovieFolderName('Untitled'), { title: 'Untitled' });
 });
 
@@ -23,7 +26,8 @@ test('natural sort orders still-2 before still-10', () => {
 
 test('a folder of movie folders: one movie each, stills in natural order, non-stills ignored', async () => {
   const dir = tempDir();
-  for (const f of ['still-10.jpg', 'still-2.png', 'still-1.JPG', 'notes.txt', '.DS_Store']) touch(join(dir, 'Heat (1995)', f));
+  for (const f of ['still-10.jpg', 'still-2.png', 'still-1.JPG', 'notes.txt', '.DS_Store'])
+    touch(join(dir, 'Heat (1995)', f));
   touch(join(dir, 'Alien (1979)', 'a.webp'));
   mkdirSync(join(dir, 'Empty (2000)'));
   const plan = await scanSources([dir]);
@@ -54,11 +58,17 @@ test('a movies.csv manifest gives metadata, aliases, free attributes and file li
   const [heat, tiger] = plan.movies;
   assert.equal(heat.spec.cinematographer, 'Dante Spinotti');
   assert.deepEqual(heat.spec.attributes, { family: 'crime' });
-  assert.deepEqual(heat.files.map((f) => f.slice(dir.length + 1)), ['heat/a.jpg', 'heat/b.jpg']);
+  assert.deepEqual(
+    heat.files.map((f) => f.slice(dir.length + 1)),
+    ['heat/a.jpg', 'heat/b.jpg'],
+  );
   assert.equal(tiger.spec.title, 'Crouching Tiger, Hidden Dragon');
   assert.equal(tiger.spec.costumeDesign, 'Tim Yip');
   // manifest order is film order
-  assert.deepEqual(tiger.files.map((f) => f.slice(dir.length + 1)), ['x/2.jpg', 'x/1.jpg']);
+  assert.deepEqual(
+    tiger.files.map((f) => f.slice(dir.length + 1)),
+    ['x/2.jpg', 'x/1.jpg'],
+  );
 });
 
 test('a movies.json manifest works; a missing folder is a warning, not a failure', async () => {
@@ -66,7 +76,12 @@ test('a movies.json manifest works; a missing folder is a warning, not a failure
   touch(join(dir, 'Heat (1995)', '1.jpg'));
   writeFileSync(
     join(dir, 'movies.json'),
-    JSON.stringify({ movies: [{ title: 'Heat', year: 1995, productionDesign: 'Neil Spisak' }, { title: 'Gone', year: 1990 }] }),
+    JSON.stringify({
+      movies: [
+        { title: 'Heat', year: 1995, productionDesign: 'Neil Spisak' },
+        { title: 'Gone', year: 1990 },
+      ],
+    }),
   );
   const plan = await scanSources([join(dir, 'movies.json')]);
   assert.equal(plan.movies[0].spec.productionDesign, 'Neil Spisak');
@@ -99,5 +114,8 @@ test('malformed manifests fail with BAD_MANIFEST naming the file and the problem
 });
 
 test('a missing source is NOT_FOUND naming the path', async () => {
-  await assert.rejects(scanSources(['/no/such/place']), (e: unknown) => e instanceof AtlasError && e.code === 'NOT_FOUND' && e.message.includes('/no/such/place'));
+  await assert.rejects(
+    scanSources(['/no/such/place']),
+    (e: unknown) => e instanceof AtlasError && e.code === 'NOT_FOUND' && e.message.includes('/no/such/place'),
+  );
 });

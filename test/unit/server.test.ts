@@ -301,7 +301,8 @@ describe('API', () => {
     const movies = new Uint32Array(
       mv.body.buffer.slice(mv.body.byteOffset, mv.body.byteOffset + mv.body.length),
     );
-    for (const [i, id] of stored.ids.entries()) assert.equal(movies[i], (await atlas.catalog.still(id))!.movieId);
+    for (const [i, id] of stored.ids.entries())
+      assert.equal(movies[i], (await atlas.catalog.still(id))!.movieId);
     const meta = (await raw(server, '/api/layouts/pts')).json() as {
       manifest: { n: number };
       bounds: { minX: number };

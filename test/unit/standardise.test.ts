@@ -36,7 +36,10 @@ function pixel(still: StandardisedStill, x: number, y: number): Rgb {
 
 function assertColour(actual: Rgb, expected: Rgb, tolerance: number, where: string): void {
   const off = Math.max(...actual.map((v, c) => Math.abs(v - expected[c])));
-  assert.ok(off <= tolerance, `${where}: got (${actual.join(', ')}), expected (${expected.join(', ')}) ± ${tolerance}`);
+  assert.ok(
+    off <= tolerance,
+    `${where}: got (${actual.join(', ')}), expected (${expected.join(', ')}) ± ${tolerance}`,
+  );
 }
 
 /** The PNG is what the pipeline stores: 224×126, 3 channels, 8 bits, no alpha, and decodes to `pixels`. */
@@ -49,7 +52,10 @@ async function assertStill(still: StandardisedStill): Promise<void> {
   assert.equal(meta.depth, 'uchar');
   assert.equal(meta.hasAlpha, false);
   assert.equal(meta.space, 'srgb');
-  assert.deepEqual([still.pixels.width, still.pixels.height, still.pixels.channels], [STILL_WIDTH, STILL_HEIGHT, 3]);
+  assert.deepEqual(
+    [still.pixels.width, still.pixels.height, still.pixels.channels],
+    [STILL_WIDTH, STILL_HEIGHT, 3],
+  );
   const decoded = await sharp(still.png).raw().toBuffer();
   assert.ok(decoded.equals(Buffer.from(still.pixels.data)), 'the PNG decodes to exactly the returned pixels');
 }
@@ -67,7 +73,9 @@ function expectBadImage(reason: RegExp): (err: unknown) => boolean {
 function painted(width: number, height: number, paint: (x: number, y: number) => Rgb): Promise<Buffer> {
   const raw = Buffer.alloc(width * height * 3);
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) raw.set(paint(x, y), (y * width + x) * 3);
-  return sharp(raw, { raw: { width, height, channels: 3 } }).png().toBuffer();
+  return sharp(raw, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 /** What each accepted hostile file must look like after standardisation, beyond being a valid still. */
@@ -82,7 +90,12 @@ const CONTENT_CHECKS: Record<string, (still: StandardisedStill, original: Metada
   },
   '02-greyscale.jpg': (still, original) => {
     assert.equal(original.channels, 1, 'fixture is single-channel');
-    for (const [x, y] of [[5, 5], [112, 63], [218, 120]]) assertColour(pixel(still, x, y), [100, 100, 100], 3, `(${x}, ${y})`);
+    for (const [x, y] of [
+      [5, 5],
+      [112, 63],
+      [218, 120],
+    ])
+      assertColour(pixel(still, x, y), [100, 100, 100], 3, `(${x}, ${y})`);
   },
   '03-palette.png': (still, original) => {
     assert.equal(original.isPalette, true, 'fixture is a palette PNG');
@@ -112,11 +125,21 @@ const CONTENT_CHECKS: Record<string, (still: StandardisedStill, original: Metada
   },
   '08-animated.gif': (still, original) => {
     assert.ok((original.pages ?? 1) >= 2, 'fixture is animated');
-    for (const [x, y] of [[5, 5], [112, 63], [218, 120]]) assertColour(pixel(still, x, y), red, 12, `first frame at (${x}, ${y})`);
+    for (const [x, y] of [
+      [5, 5],
+      [112, 63],
+      [218, 120],
+    ])
+      assertColour(pixel(still, x, y), red, 12, `first frame at (${x}, ${y})`);
   },
   '09-animated.webp': (still, original) => {
     assert.ok((original.pages ?? 1) >= 2, 'fixture is animated');
-    for (const [x, y] of [[5, 5], [112, 63], [218, 120]]) assertColour(pixel(still, x, y), cyan, 2, `first frame at (${x}, ${y})`);
+    for (const [x, y] of [
+      [5, 5],
+      [112, 63],
+      [218, 120],
+    ])
+      assertColour(pixel(still, x, y), cyan, 2, `first frame at (${x}, ${y})`);
   },
   '10-progressive.jpg': (still, original) => {
     assert.equal(original.isProgressive, true, 'fixture is progressive');
@@ -175,7 +198,10 @@ test('a batch of hostile files: every file settles, rejections are all BAD_IMAGE
     if (c.accepted) assert.equal(r.status, 'fulfilled', `${c.file} should be standardised`);
     else {
       assert.equal(r.status, 'rejected', `${c.file} should be rejected`);
-      assert.ok(r.status === 'rejected' && r.reason instanceof AtlasError && r.reason.code === 'BAD_IMAGE', c.file);
+      assert.ok(
+        r.status === 'rejected' && r.reason instanceof AtlasError && r.reason.code === 'BAD_IMAGE',
+        c.file,
+      );
     }
   });
 });
@@ -186,9 +212,27 @@ test('a batch of hostile files: every file settles, rejections are all BAD_IMAGE
 test('stillGeometry: the original rule and the alternatives', () => {
   assert.deepEqual(stillGeometry(1920, 800), { action: 'pad', width: 224, height: 93, left: 0, top: 16 });
   assert.deepEqual(stillGeometry(400, 300), { action: 'crop', width: 224, height: 168, left: 0, top: -21 });
-  assert.deepEqual(stillGeometry(400, 300, 'contain'), { action: 'pad', width: 168, height: 126, left: 28, top: 0 });
-  assert.deepEqual(stillGeometry(400, 300, 'cover'), { action: 'crop', width: 224, height: 168, left: 0, top: -21 });
-  assert.deepEqual(stillGeometry(1920, 800, 'cover'), { action: 'crop', width: 302, height: 126, left: -39, top: 0 });
+  assert.deepEqual(stillGeometry(400, 300, 'contain'), {
+    action: 'pad',
+    width: 168,
+    height: 126,
+    left: 28,
+    top: 0,
+  });
+  assert.deepEqual(stillGeometry(400, 300, 'cover'), {
+    action: 'crop',
+    width: 224,
+    height: 168,
+    left: 0,
+    top: -21,
+  });
+  assert.deepEqual(stillGeometry(1920, 800, 'cover'), {
+    action: 'crop',
+    width: 302,
+    height: 126,
+    left: -39,
+    top: 0,
+  });
   assert.deepEqual(stillGeometry(1920, 1080), { action: 'resize', width: 224, height: 126, left: 0, top: 0 });
   for (const fit of Object.keys(FITS) as (keyof typeof FITS)[]) {
     assert.equal(stillGeometry(64, 36, fit).action, 'resize', `exact 16:9 under ${fit}`);
@@ -286,7 +330,10 @@ test('small images are enlarged; the minimum side is configurable', async () => 
   const still = await standardiseImage(tiny, { minSide: 8 });
   await assertStill(still);
   assert.deepEqual([still.width, still.height], [10, 8]);
-  await assert.rejects(standardiseImage(tiny, { minSide: 9 }), expectBadImage(/image too small: 10×8 px \(minimum side 9 px\)/));
+  await assert.rejects(
+    standardiseImage(tiny, { minSide: 9 }),
+    expectBadImage(/image too small: 10×8 px \(minimum side 9 px\)/),
+  );
 });
 
 test('the pixel limit is configurable', async () => {
@@ -297,7 +344,10 @@ test('the pixel limit is configurable', async () => {
   );
   await assertStill(await standardiseImage(input, { maxPixels: 2304 }));
   const gif = await read('08-animated.gif'); // header from sharp, not the JavaScript probe
-  await assert.rejects(standardiseImage(gif, { maxPixels: 10_000 }), expectBadImage(/160×90 = 14400 px exceeds the 10000 px limit/));
+  await assert.rejects(
+    standardiseImage(gif, { maxPixels: 10_000 }),
+    expectBadImage(/160×90 = 14400 px exceeds the 10000 px limit/),
+  );
   await assert.rejects(
     standardiseImage(await read('12-decompression-bomb.png'), { maxPixels: 50e6 }),
     expectBadImage(/exceeds the 50 MP limit/),
@@ -319,7 +369,8 @@ test('options are validated, naming the flag and the choices', async () => {
   for (const maxPixels of [0, -5, Number.NaN]) {
     await assert.rejects(standardiseImage(input, { maxPixels }), invalid(/--max-pixels/));
   }
-  for (const minSide of [0, 1.5]) await assert.rejects(standardiseImage(input, { minSide }), invalid(/--min-side/));
+  for (const minSide of [0, 1.5])
+    await assert.rejects(standardiseImage(input, { minSide }), invalid(/--min-side/));
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -328,9 +379,9 @@ test('options are validated, naming the flag and the choices', async () => {
 /** A JPEG with a hand-made EXIF block (byte order `order`) carrying `orientation`. */
 async function jpegWithExif(orientation: number, order: 'II' | 'MM'): Promise<Buffer> {
   // Stored 96×48: top half red, bottom half blue, left 8 columns green (marks the stored left edge).
-  const jpeg = await sharp(
-    await painted(96, 48, (x, y) => (x < 8 ? green : y < 24 ? red : blue)),
-  ).jpeg({ quality: 95 }).toBuffer();
+  const jpeg = await sharp(await painted(96, 48, (x, y) => (x < 8 ? green : y < 24 ? red : blue)))
+    .jpeg({ quality: 95 })
+    .toBuffer();
   const le = order === 'II';
   const tiff = Buffer.alloc(8 + 2 + 12 + 4);
   tiff.write(order, 0, 'latin1');
@@ -355,14 +406,23 @@ test('EXIF orientations 1–8, either byte order, match libvips', async () => {
     for (let orientation = 1; orientation <= 8; orientation++) {
       const input = await jpegWithExif(orientation, order);
       const meta = await sharp(input).metadata();
-      assert.equal(meta.orientation, orientation, `libvips reads the hand-made EXIF (${order}, ${orientation})`);
+      assert.equal(
+        meta.orientation,
+        orientation,
+        `libvips reads the hand-made EXIF (${order}, ${orientation})`,
+      );
       const still = await standardiseImage(input);
-      assert.deepEqual([still.width, still.height], [meta.autoOrient.width, meta.autoOrient.height], `size ${order} ${orientation}`);
+      assert.deepEqual(
+        [still.width, still.height],
+        [meta.autoOrient.width, meta.autoOrient.height],
+        `size ${order} ${orientation}`,
+      );
       // Reference: let libvips rotate the pixels first, then standardise the upright image.
       const upright = await sharp(input).autoOrient().png().toBuffer();
       const expected = await standardiseImage(upright);
       let diff = 0;
-      for (let i = 0; i < still.pixels.data.length; i++) diff += Math.abs(still.pixels.data[i] - expected.pixels.data[i]);
+      for (let i = 0; i < still.pixels.data.length; i++)
+        diff += Math.abs(still.pixels.data[i] - expected.pixels.data[i]);
       assert.ok(diff / still.pixels.data.length < 2, `orientation ${orientation} (${order}) content matches`);
     }
   }
@@ -418,7 +478,11 @@ test('encodeRgbPng round-trips through a PNG decoder, aligned or not', async () 
   for (let i = 0; i < data.length; i++) data[i] = (i * 97 + (i >> 3)) & 255;
   for (const [width, height, pixels] of [
     [w, h, data],
-    [STILL_WIDTH, STILL_HEIGHT, Uint8Array.from({ length: STILL_WIDTH * STILL_HEIGHT * 3 }, (_, i) => (i * 31) & 255)],
+    [
+      STILL_WIDTH,
+      STILL_HEIGHT,
+      Uint8Array.from({ length: STILL_WIDTH * STILL_HEIGHT * 3 }, (_, i) => (i * 31) & 255),
+    ],
   ] as const) {
     const png = encodeRgbPng(pixels, width, height);
     const { data: back, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
@@ -432,7 +496,9 @@ test('alpha is dropped, not composited, even where a resize would premultiply', 
   // 200×100 RGBA (2:1, letterboxed and downscaled): left half transparent white, right half transparent black.
   const raw = Buffer.alloc(200 * 100 * 4);
   for (let i = 0; i < 200 * 100; i++) raw.set(i % 200 < 100 ? [...WHITE, 0] : [...BLACK, 0], i * 4);
-  const png = await sharp(raw, { raw: { width: 200, height: 100, channels: 4 } }).png().toBuffer();
+  const png = await sharp(raw, { raw: { width: 200, height: 100, channels: 4 } })
+    .png()
+    .toBuffer();
   const still = await standardiseImage(png);
   assertColour(pixel(still, 40, 63), WHITE, 0, 'transparent white stays white');
   assertColour(pixel(still, 180, 63), BLACK, 0, 'transparent black stays black');

@@ -12,19 +12,40 @@ import { after, before, describe, test } from 'node:test';
 import { AtlasError } from '../../src/errors.js';
 import { createVgg16Embedder } from '../../src/embed/vgg16/embedder.js';
 import { fillParityTensor, lowbias32, parityTensors } from '../../src/embed/vgg16/fixture.js';
-import { readSafetensorsHeader, readTensorF32, writeSafetensors, type SafetensorsFile, type SafetensorsTensor } from '../../src/embed/vgg16/safetensors.js';
-import { resolveVgg16Weights, torchvisionVgg16Tensors, timmName, VGG16_LAYERS } from '../../src/embed/vgg16/weights.js';
+import {
+  readSafetensorsHeader,
+  readTensorF32,
+  writeSafetensors,
+  type SafetensorsFile,
+  type SafetensorsTensor,
+} from '../../src/embed/vgg16/safetensors.js';
+import {
+  resolveVgg16Weights,
+  torchvisionVgg16Tensors,
+  timmName,
+  VGG16_LAYERS,
+} from '../../src/embed/vgg16/weights.js';
 import type { RawImage } from '../../src/types.js';
 
 const FIXTURE = resolve(import.meta.dirname, '../../../shared/fixtures/vgg16-parity');
 
 /** A header-only view of a VGG-16 file with the given tensors (for name/shape checks without data). */
-function headerOnly(tensors: { name: string; shape: number[]; dtype?: string }[], path = '/weights/vgg16.safetensors'): SafetensorsFile {
+function headerOnly(
+  tensors: { name: string; shape: number[]; dtype?: string }[],
+  path = '/weights/vgg16.safetensors',
+): SafetensorsFile {
   const map = new Map<string, SafetensorsTensor>();
   let offset = 8;
   for (const t of tensors) {
     const elements = t.shape.reduce((a, b) => a * b, 1);
-    map.set(t.name, { name: t.name, dtype: t.dtype ?? 'F32', shape: t.shape, elements, offset, byteLength: elements * 4 });
+    map.set(t.name, {
+      name: t.name,
+      dtype: t.dtype ?? 'F32',
+      shape: t.shape,
+      elements,
+      offset,
+      byteLength: elements * 4,
+    });
     offset += elements * 4;
   }
   return { path, size: offset, dataStart: 8, tensors: map, metadata: {} };
@@ -122,29 +143,49 @@ describe('vgg16 weights', () => {
     const n = values.length * 2;
     rawSafetensors(
       path,
-      { h: { dtype: 'F16', shape: [values.length], data_offsets: [0, n] }, b: { dtype: 'BF16', shape: [values.length], data_offsets: [n, 2 * n] } },
+      {
+        h: { dtype: 'F16', shape: [values.length], data_offsets: [0, n] },
+        b: { dtype: 'BF16', shape: [values.length], data_offsets: [n, 2 * n] },
+      },
       Buffer.concat([Buffer.from(f16.buffer), Buffer.from(bf16.buffer)]),
     );
     const file = readSafetensorsHeader(path);
     assert.deepEqual([...readTensorF32(file, 'h')], values);
     // bfloat16 keeps 8 mantissa bits: 65504 was cut to 65280 when written.
-    assert.deepEqual([...readTensorF32(file, 'b')], values.map((v) => (v === 65504 ? 65280 : v)));
+    assert.deepEqual(
+      [...readTensorF32(file, 'b')],
+      values.map((v) => (v === 65504 ? 65280 : v)),
+    );
   });
 
   test('a wrong shape names the tensor, the expected and the actual shape', () => {
     const names = torchvisionVgg16Tensors();
     const wrong = names.map((t) => (t.name === 'features.0.weight' ? { ...t, shape: [64, 3, 5, 5] } : t));
-    assert.throws(() => resolveVgg16Weights(headerOnly(wrong)), isModelError(/features\.0\.weight: expected \[64,3,3,3\], got \[64,3,5,5\]/));
+    assert.throws(
+      () => resolveVgg16Weights(headerOnly(wrong)),
+      isModelError(/features\.0\.weight: expected \[64,3,3,3\], got \[64,3,5,5\]/),
+    );
 
     const fc = names.map((t) => (t.name === 'classifier.0.weight' ? { ...t, shape: [4096, 4096] } : t));
-    assert.throws(() => resolveVgg16Weights(headerOnly(fc)), isModelError(/classifier\.0\.weight: expected \[4096,25088\], got \[4096,4096\]/));
+    assert.throws(
+      () => resolveVgg16Weights(headerOnly(fc)),
+      isModelError(/classifier\.0\.weight: expected \[4096,25088\], got \[4096,4096\]/),
+    );
 
     // timm stores fc6 as a 7×7 convolution; a torchvision-shaped fc1 under timm names is wrong.
-    const timm = names.map((t) => timmName(t.name, t.shape)).map((t) => (t.name === 'pre_logits.fc1.weight' ? { ...t, shape: [4096, 25088] } : t));
-    assert.throws(() => resolveVgg16Weights(headerOnly(timm)), isModelError(/pre_logits\.fc1\.weight: expected \[4096,512,7,7\], got \[4096,25088\]/));
+    const timm = names
+      .map((t) => timmName(t.name, t.shape))
+      .map((t) => (t.name === 'pre_logits.fc1.weight' ? { ...t, shape: [4096, 25088] } : t));
+    assert.throws(
+      () => resolveVgg16Weights(headerOnly(timm)),
+      isModelError(/pre_logits\.fc1\.weight: expected \[4096,512,7,7\], got \[4096,25088\]/),
+    );
 
     const ints = names.map((t) => (t.name === 'features.10.bias' ? { ...t, dtype: 'I64' } : t));
-    assert.throws(() => resolveVgg16Weights(headerOnly(ints)), isModelError(/features\.10\.bias: expected a float tensor .* got I64/));
+    assert.throws(
+      () => resolveVgg16Weights(headerOnly(ints)),
+      isModelError(/features\.10\.bias: expected a float tensor .* got I64/),
+    );
   });
 
   test('correct headers resolve, in both namings; fc8 is needed only when asked for', () => {
@@ -155,18 +196,27 @@ describe('vgg16 weights', () => {
     assert.deepEqual(tv.tensors.at(-4)?.dims, [4096, 25088]);
     const timm = resolveVgg16Weights(headerOnly(names.map((t) => timmName(t.name, t.shape))));
     assert.equal(timm.naming, 'timm');
-    assert.deepEqual(timm.tensors.map((t) => t.dims), tv.tensors.map((t) => t.dims));
+    assert.deepEqual(
+      timm.tensors.map((t) => t.dims),
+      tv.tensors.map((t) => t.dims),
+    );
     assert.equal(timm.tensors.find((t) => t.key === 'fc6.weight')?.tensor.name, 'pre_logits.fc1.weight');
 
     const noFc8 = names.filter((t) => !t.name.startsWith('classifier.6'));
     assert.equal(resolveVgg16Weights(headerOnly(noFc8), 'fc7').tensors.length, 30);
-    assert.throws(() => resolveVgg16Weights(headerOnly(noFc8), 'fc8'), isModelError(/missing tensor classifier\.6\.weight \(expected shape \[1000,4096\]/));
+    assert.throws(
+      () => resolveVgg16Weights(headerOnly(noFc8), 'fc8'),
+      isModelError(/missing tensor classifier\.6\.weight \(expected shape \[1000,4096\]/),
+    );
     assert.equal(resolveVgg16Weights(headerOnly(names.slice(0, 2)), 'conv1_1').tensors.length, 2);
   });
 
   test('a missing tensor is named', () => {
     const names = torchvisionVgg16Tensors().filter((t) => t.name !== 'features.28.bias');
-    assert.throws(() => resolveVgg16Weights(headerOnly(names)), isModelError(/missing tensor features\.28\.bias \(expected shape \[512\]/));
+    assert.throws(
+      () => resolveVgg16Weights(headerOnly(names)),
+      isModelError(/missing tensor features\.28\.bias \(expected shape \[512\]/),
+    );
     assert.throws(
       () => resolveVgg16Weights(headerOnly([{ name: 'conv1.weight', shape: [64, 3, 7, 7] }])),
       isModelError(/does not hold VGG-16 weights.*found conv1\.weight/),
@@ -180,13 +230,21 @@ describe('vgg16 weights', () => {
       { name: 'features.0.bias', shape: [64], data: new Float32Array(64) },
       { name: 'classifier.0.weight', shape: [2, 2], data: new Float32Array(4) },
     ]);
-    await assert.rejects(createVgg16Embedder({ weights: path, threads: 1 }), isModelError(/features\.0\.weight: expected \[64,3,3,3\], got \[64,3,5,5\] in .*wrong-shape\.safetensors/));
+    await assert.rejects(
+      createVgg16Embedder({ weights: path, threads: 1 }),
+      isModelError(
+        /features\.0\.weight: expected \[64,3,3,3\], got \[64,3,5,5\] in .*wrong-shape\.safetensors/,
+      ),
+    );
     const missing = join(dir, 'missing.safetensors');
     writeSafetensors(missing, [
       { name: 'features.0.weight', shape: [64, 3, 3, 3], data: new Float32Array(64 * 27) },
       { name: 'classifier.0.weight', shape: [2, 2], data: new Float32Array(4) },
     ]);
-    await assert.rejects(createVgg16Embedder({ weights: missing, threads: 1 }), isModelError(/missing tensor features\.0\.bias/));
+    await assert.rejects(
+      createVgg16Embedder({ weights: missing, threads: 1 }),
+      isModelError(/missing tensor features\.0\.bias/),
+    );
     assert.equal(existsSync(join(dir, 'cache', 'models', 'hashes')), false, 'nothing hashed');
     assert.equal(existsSync(join(dir, 'cache', 'models', 'vgg16')), false, 'nothing built');
   });
@@ -195,19 +253,57 @@ describe('vgg16 weights', () => {
     const path = join(dir, 'corrupt.safetensors');
     const ok = { 'features.0.bias': { dtype: 'F32', shape: [4], data_offsets: [0, 16] } };
     const cases: [string, () => void, RegExp][] = [
-      ['too short', () => writeFileSync(path, Buffer.from([1, 2, 3])), /shorter than the 8-byte header length/],
-      ['header length beyond the file', () => rawSafetensors(path, ok, new Uint8Array(16), 10_000n), /header length field says 10000 bytes but the file has only/],
-      ['absurd header length', () => rawSafetensors(path, ok, new Uint8Array(16), 1n << 40n), /header length field says/],
-      ['not JSON', () => writeFileSync(path, Buffer.concat([Buffer.from([5, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{"a":')])), /not valid JSON/],
-      ['truncated data', () => rawSafetensors(path, ok, new Uint8Array(10)), /ends at data byte 16 but the file holds only 10 bytes of data \(truncated\?\)/],
-      ['size mismatch', () => rawSafetensors(path, { x: { dtype: 'F32', shape: [5], data_offsets: [0, 16] } }, new Uint8Array(16)), /should take 20 bytes but its data_offsets span 16/],
-      ['unknown dtype', () => rawSafetensors(path, { x: { dtype: 'Q4', shape: [4], data_offsets: [0, 16] } }, new Uint8Array(16)), /unknown dtype "Q4"/],
+      [
+        'too short',
+        () => writeFileSync(path, Buffer.from([1, 2, 3])),
+        /shorter than the 8-byte header length/,
+      ],
+      [
+        'header length beyond the file',
+        () => rawSafetensors(path, ok, new Uint8Array(16), 10_000n),
+        /header length field says 10000 bytes but the file has only/,
+      ],
+      [
+        'absurd header length',
+        () => rawSafetensors(path, ok, new Uint8Array(16), 1n << 40n),
+        /header length field says/,
+      ],
+      [
+        'not JSON',
+        () =>
+          writeFileSync(path, Buffer.concat([Buffer.from([5, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{"a":')])),
+        /not valid JSON/,
+      ],
+      [
+        'truncated data',
+        () => rawSafetensors(path, ok, new Uint8Array(10)),
+        /ends at data byte 16 but the file holds only 10 bytes of data \(truncated\?\)/,
+      ],
+      [
+        'size mismatch',
+        () =>
+          rawSafetensors(
+            path,
+            { x: { dtype: 'F32', shape: [5], data_offsets: [0, 16] } },
+            new Uint8Array(16),
+          ),
+        /should take 20 bytes but its data_offsets span 16/,
+      ],
+      [
+        'unknown dtype',
+        () =>
+          rawSafetensors(path, { x: { dtype: 'Q4', shape: [4], data_offsets: [0, 16] } }, new Uint8Array(16)),
+        /unknown dtype "Q4"/,
+      ],
       [
         'overlap',
         () =>
           rawSafetensors(
             path,
-            { x: { dtype: 'F32', shape: [4], data_offsets: [0, 16] }, y: { dtype: 'F32', shape: [2], data_offsets: [8, 16] } },
+            {
+              x: { dtype: 'F32', shape: [4], data_offsets: [0, 16] },
+              y: { dtype: 'F32', shape: [2], data_offsets: [8, 16] },
+            },
             new Uint8Array(16),
           ),
         /overlap/,
@@ -244,11 +340,20 @@ describe('vgg16 weights', () => {
       {
         'features.0.weight': { dtype: 'F16', shape: [64, 3, 3, 3], data_offsets: [0, w.length * 2] },
         'features.0.bias': { dtype: 'F16', shape: [64], data_offsets: [w.length * 2, w.length * 2 + 128] },
-        'classifier.0.weight': { dtype: 'F16', shape: [1], data_offsets: [w.length * 2 + 128, w.length * 2 + 130] },
+        'classifier.0.weight': {
+          dtype: 'F16',
+          shape: [1],
+          data_offsets: [w.length * 2 + 128, w.length * 2 + 130],
+        },
       },
       Buffer.concat([half(w), half(b), Buffer.alloc(2)]),
     );
-    const still: RawImage = { data: new Uint8Array(224 * 126 * 3).map((_, i) => (i * 7) % 256), width: 224, height: 126, channels: 3 };
+    const still: RawImage = {
+      data: new Uint8Array(224 * 126 * 3).map((_, i) => (i * 7) % 256),
+      width: 224,
+      height: 126,
+      channels: 3,
+    };
     const outs: Float32Array[] = [];
     for (const path of [f32Path, f16Path]) {
       const e = await createVgg16Embedder({ weights: path, layer: 'conv1_1', threads: 1 });
@@ -274,7 +379,10 @@ describe('vgg16 weights', () => {
         assert.ok(err instanceof AtlasError);
         assert.equal(err.code, 'NOT_FOUND');
         assert.match(err.message, /no VGG-16 weights/);
-        assert.ok(err.message.includes(join(dir, 'empty-cache', 'models', 'vgg16.tv_in1k.safetensors')), err.message);
+        assert.ok(
+          err.message.includes(join(dir, 'empty-cache', 'models', 'vgg16.tv_in1k.safetensors')),
+          err.message,
+        );
         assert.match(err.suggestion ?? '', /filmatlas models pull vgg16/);
         assert.match(err.suggestion ?? '', /--weights FILE/);
         return true;
@@ -297,8 +405,14 @@ describe('vgg16 weights', () => {
       { name: 'features.0.bias', shape: [64], data: new Float32Array(64) },
       { name: 'classifier.0.weight', shape: [1], data: new Float32Array(1) },
     ]);
-    await assert.rejects(createVgg16Embedder({ weights: path, preprocess: 'caffe' }), /unknown preprocessing 'caffe': must be one of \[imagenet, seed\]/);
-    await assert.rejects(createVgg16Embedder({ weights: path, threads: 0 }), /expected an integer from 1 to 1024 for --threads but got 0/);
+    await assert.rejects(
+      createVgg16Embedder({ weights: path, preprocess: 'caffe' }),
+      /unknown preprocessing 'caffe': must be one of \[imagenet, seed\]/,
+    );
+    await assert.rejects(
+      createVgg16Embedder({ weights: path, threads: 0 }),
+      /expected an integer from 1 to 1024 for --threads but got 0/,
+    );
     await assert.rejects(createVgg16Embedder({ weights: path, layer: 'fc9' }), (err: unknown) => {
       assert.ok(err instanceof AtlasError);
       assert.equal(err.code, 'INVALID_ARGUMENT');

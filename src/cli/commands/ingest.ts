@@ -38,9 +38,16 @@ function addStdOptions(cmd: Command): Command {
     .addOption(jsonOption());
 }
 
-function summary(r: { ready: number; rejected: number; processed: number; seconds: number; nativeJpeg: boolean }): string {
+function summary(r: {
+  ready: number;
+  rejected: number;
+  processed: number;
+  seconds: number;
+  nativeJpeg: boolean;
+}): string {
   const rate = r.seconds > 0 ? (r.processed / r.seconds).toFixed(1) : '–';
-  const slow = r.nativeJpeg || r.processed === 0 ? '' : ` (JPEGs decoded by sharp alone: ${nativeJpegStatus()})`;
+  const slow =
+    r.nativeJpeg || r.processed === 0 ? '' : ` (JPEGs decoded by sharp alone: ${nativeJpegStatus()})`;
   return `${r.processed} processed in ${r.seconds.toFixed(1)} s (${rate} stills/s)${slow}: ${r.ready} standardised, ${r.rejected} rejected`;
 }
 

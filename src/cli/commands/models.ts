@@ -23,7 +23,10 @@ export function registerModels(program: Command, run: Run): void {
         ctx.result(
           { command: 'models list', cacheDir: modelCacheDir(), models: rows },
           rows
-            .map((r) => `${r.id.padEnd(8)} ${String(r.dim).padStart(5)}-d  ${r.needsWeights ? (r.cached ? `weights: ${r.cached}` : 'weights: not downloaded (filmatlas models pull ' + r.id + ')') : 'no weights needed'}\n         ${r.description}`)
+            .map(
+              (r) =>
+                `${r.id.padEnd(8)} ${String(r.dim).padStart(5)}-d  ${r.needsWeights ? (r.cached ? `weights: ${r.cached}` : 'weights: not downloaded (filmatlas models pull ' + r.id + ')') : 'no weights needed'}\n         ${r.description}`,
+            )
             .join('\n'),
         );
       }),
@@ -37,7 +40,12 @@ export function registerModels(program: Command, run: Run): void {
     .addOption(jsonOption())
     .action((name: string, o: { from?: string; sha256?: string; json?: boolean }) =>
       run(o, async (ctx) => {
-        const r = await pullModel(name, { from: o.from, sha256: o.sha256, onProgress: ctx.progress.callback, signal: ctx.signal });
+        const r = await pullModel(name, {
+          from: o.from,
+          sha256: o.sha256,
+          onProgress: ctx.progress.callback,
+          signal: ctx.signal,
+        });
         ctx.result(
           { command: 'models pull', model: name, ...r },
           `${name}: ${r.alreadyCached ? 'already cached' : 'downloaded'} ${r.path} (${(r.bytes / 1e6).toFixed(1)} MB, sha256 ${r.sha256.slice(0, 16)}…, verified: ${r.verified})`,

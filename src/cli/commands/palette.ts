@@ -82,8 +82,9 @@ export function registerPalette(program: Command, run: Run): void {
             what = {
               movie: movieLabel(movie),
               movieId: movie.id,
-              stills: (await atlas.catalog.stills('ready'))
-                .filter((s) => s.movieId === movie.id && set.rowOf.has(s.id)).length,
+              stills: (await atlas.catalog.stills('ready')).filter(
+                (s) => s.movieId === movie.id && set.rowOf.has(s.id),
+              ).length,
             };
           } else if (o.still !== undefined) {
             packed = stillPaletteOf(set, o.still);

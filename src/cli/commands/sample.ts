@@ -30,7 +30,10 @@ export function registerSample(program: Command, run: Run): void {
       '--families <n|names>',
       `look families: how many (1–${LOOK_FAMILIES.length}, default ${DEFAULT_SAMPLE_FAMILIES}) or a comma list of ${LOOK_FAMILIES.map((f) => f.name).join(', ')}`,
     )
-    .option('--with-bad-files', 'add a movie of hostile files (corrupt, truncated, tiny, bombs, odd colour modes)')
+    .option(
+      '--with-bad-files',
+      'add a movie of hostile files (corrupt, truncated, tiny, bombs, odd colour modes)',
+    )
     .addOption(jsonOption())
     .action((dir: string, o: SampleFlags) =>
       run(o, async (ctx) => {
@@ -57,10 +60,14 @@ function parseFamilies(value: string | undefined): number | string[] | undefined
   if (value === undefined) return undefined;
   if (/^\d+$/.test(value)) {
     const n = Number(value);
-    if (n < 1 || n > LOOK_FAMILIES.length) throw invalidArgument('--families', `a count 1–${LOOK_FAMILIES.length} or family names`, value);
+    if (n < 1 || n > LOOK_FAMILIES.length)
+      throw invalidArgument('--families', `a count 1–${LOOK_FAMILIES.length} or family names`, value);
     return n;
   }
-  const names = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   if (names.length === 0) throw invalidArgument('--families', 'a count or family names', value);
   return names;
 }
