@@ -26,14 +26,15 @@ export const MAX_RESULTS = 500;
 // ---------------------------------------------------------------------------------------------
 // Records
 
-/** A movie as the API shows it: the catalogue's record plus its label and still count. */
-export interface Movie {
+/**
+ * A movie as the catalogue records it (the catalogue's `MovieRow` is this type): what
+ * its source said, keyed by `slug` ("the-long-night-1999").
+ */
+export interface MovieRecord {
   id: number;
   slug: string;
   title: string;
   year: number | null;
-  /** "Title (Year)". */
-  label: string;
   director: string | null;
   cinematographer: string | null;
   productionDesign: string | null;
@@ -41,6 +42,12 @@ export interface Movie {
   sourceUrl: string | null;
   /** Anything else the source knew (look family, genre, …). */
   attributes: Record<string, string>;
+}
+
+/** A movie as the API shows it: the catalogue's record plus its label and still count. */
+export interface Movie extends MovieRecord {
+  /** "Title (Year)". */
+  label: string;
   /** Ready stills. */
   stills: number;
   /** The first still in film order (the movie's poster on lists), or null. */
@@ -61,7 +68,7 @@ export interface Still {
   sha256: string;
 }
 
-/** One palette colour as reported to people and in JSON. */
+/** One palette colour as reported to people and in JSON (and stored in a clustering's summary). */
 export interface PaletteColour {
   hex: string;
   /** Fraction of the (non-letterbox) pixels it stands for; the shares of a palette sum to 1. */
@@ -88,13 +95,13 @@ export interface DeepZoom {
   height: number;
 }
 
-/** A stored layout's `layout.json`. */
+/** A stored layout's `layout.json` (src/atlas/layouts.ts writes and reads it; the API serves it as is). */
 export interface LayoutManifest {
   version: 1;
   name: string;
   /** 'points': free 2-D coordinates (PCA, t-SNE, UMAP); 'grid': integer cells (x = column, y = row). */
   kind: 'points' | 'grid';
-  /** The feature set the layout was made from. */
+  /** The feature set the layout was made from (for a grid: of its source layout). */
   features: string;
   method: string;
   params: Record<string, unknown>;

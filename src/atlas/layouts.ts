@@ -12,20 +12,9 @@ import type { Atlas } from './atlas.js';
 import { isTempName, replaceDirSync } from './files.js';
 import { isArtefactName, layoutDir } from './paths.js';
 
-export interface LayoutManifest {
-  version: 1;
-  name: string;
-  /** 'points': free 2-D coordinates (PCA, t-SNE, UMAP); 'grid': integer cells (x = column, y = row). */
-  kind: 'points' | 'grid';
-  /** The feature set the layout was made from (for a grid: of its source layout). */
-  features: string;
-  method: string;
-  params: Record<string, unknown>;
-  n: number;
-  createdAt: string;
-  grid?: { rows: number; cols: number };
-  stats?: Record<string, unknown>;
-}
+// `layout.json`'s shape is defined once, in the API contract, which serves it as is.
+import type { LayoutManifest } from '../api/contract.js';
+export type { LayoutManifest };
 
 export interface StoredLayout {
   manifest: LayoutManifest;

@@ -40,17 +40,8 @@ export function checkPaletteSpace(name: string): PaletteSpace {
 /** A palette in compact form: k rows of (L, a, b, share), shares summing to 1, largest first. */
 export type PackedPalette = Float32Array;
 
-/** One palette colour as reported to people and in JSON (and stored in a clustering's summary). */
-export interface PaletteColour {
-  hex: string;
-  /** Fraction of the (non-letterbox) pixels it stands for; the shares of a palette sum to 1. */
-  share: number;
-  rgb: [number, number, number];
-  /** CIELAB, L 0–100. */
-  lab: [number, number, number];
-  /** HSL: hue in degrees, saturation and lightness in [0, 1]. */
-  hsl: [number, number, number];
-}
+// One palette colour as reported to people and in JSON: defined once, in the API contract.
+export type { PaletteColour } from '../api/contract.js';
 
 /** Which palette set: its clustering space and its number of colours. */
 export interface PaletteSetKey {

@@ -7,6 +7,7 @@
  * so in one transaction. The contract's test suite (`test/unit/catalog-contract.ts`)
  * runs against each implementation.
  */
+import type { MovieRecord } from '../api/contract.js';
 
 /** Movie metadata as a source describes it (all but the title optional). */
 export interface MovieSpec {
@@ -21,18 +22,8 @@ export interface MovieSpec {
   attributes?: Record<string, string>;
 }
 
-export interface MovieRow {
-  id: number;
-  slug: string;
-  title: string;
-  year: number | null;
-  director: string | null;
-  cinematographer: string | null;
-  productionDesign: string | null;
-  costumeDesign: string | null;
-  sourceUrl: string | null;
-  attributes: Record<string, string>;
-}
+/** A movie as recorded: the API contract's `MovieRecord` (one definition for the catalogue, the server and the web app). */
+export type MovieRow = MovieRecord;
 
 export type StillStatus = 'pending' | 'ready' | 'rejected';
 

@@ -270,22 +270,9 @@ export function MapView({
           onPick={(v) => set({ dop: v })}
         />
         <label>
-          Years{' '}
-          <input
-            type="number"
-            class="year"
-            placeholder={String(summary.years?.min ?? '')}
-            value={filters.y0 ?? ''}
-            onChange={(e) => set({ y0: (e.target as HTMLInputElement).value || null })}
-          />
+          Years <YearInput hint={summary.years?.min} value={filters.y0} onPick={(v) => set({ y0: v })} />
           –
-          <input
-            type="number"
-            class="year"
-            placeholder={String(summary.years?.max ?? '')}
-            value={filters.y1 ?? ''}
-            onChange={(e) => set({ y1: (e.target as HTMLInputElement).value || null })}
-          />
+          <YearInput hint={summary.years?.max} value={filters.y1} onPick={(v) => set({ y1: v })} />
         </label>
         {layout?.clusterLabels && (
           <FilterSelect
@@ -396,6 +383,42 @@ function Tooltip({ id, movie, x, y }: { id: number; movie: Movie | undefined; x:
       <div>{movie?.label ?? ''}</div>
       <div class="muted">still {id}</div>
     </div>
+  );
+}
+
+/** One end of the year-range filter; empty means open. */
+function YearInput({
+  hint,
+  value,
+  onPick,
+}: {
+  hint: number | undefined;
+  value: number | null;
+  onPick: (v: string | null) => void;
+}) {
+  return (
+    <input
+      type="number"
+      class="year"
+      placeholder={String(hint ?? '')}
+      value={value ?? ''}
+      onChange={(e) => onPick((e.target as HTMLInputElement).value || null)}
+    />
+  );
+}
+
+/** The tooltip of the point under the pointer: row `hover.i` of the layout. */
+function HoverTooltip({
+  layout,
+  movieById,
+  hover,
+}: {
+  layout: LayoutData;
+  movieById: Map<number, Movie>;
+  hover: { i: number; x: number; y: number };
+}) {
+  return (
+    <Tooltip id={layout.ids[hover.i]} movie={movieById.get(layout.movies[hover.i])} x={hover.x} y={hover.y} />
   );
 }
 
@@ -691,14 +714,7 @@ function PointsMap({ layout, colors, movieById, path, focusRow }: MapProps & { c
       </div>
       <canvas class="path-overlay" ref={overlayRef} />
       <div class="mark" ref={markRef} />
-      {hover && (
-        <Tooltip
-          id={layout.ids[hover.i]}
-          movie={movieById.get(layout.movies[hover.i])}
-          x={hover.x}
-          y={hover.y}
-        />
-      )}
+      {hover && <HoverTooltip layout={layout} movieById={movieById} hover={hover} />}
     </div>
   );
 }
@@ -869,14 +885,7 @@ function DeepZoomMap({
     <div class="deepzoom-map" ref={wrap} data-testid="deepzoom-map">
       <div class="osd" ref={osdEl} />
       <canvas class="overlay" ref={overlay} />
-      {hover && (
-        <Tooltip
-          id={layout.ids[hover.i]}
-          movie={movieById.get(layout.movies[hover.i])}
-          x={hover.x}
-          y={hover.y}
-        />
-      )}
+      {hover && <HoverTooltip layout={layout} movieById={movieById} hover={hover} />}
     </div>
   );
 }

@@ -69,6 +69,31 @@ function Palette({ colors }: { colors: { color: [number, number, number]; share:
   );
 }
 
+/** One movie's side of a DTW alignment: its label, then its stills along the path. */
+function AlignedRow({ movie, stills }: { movie: Movie; stills: number[] }) {
+  return (
+    <div class="row">
+      <span class="rowlabel">
+        <a href={href('movie', movie.id)}>{movie.label}</a>
+      </span>
+      {stills.map((id) => (
+        <Thumb id={id} />
+      ))}
+    </div>
+  );
+}
+
+/** A palette as equal swatches (colour search results). */
+function SwatchStrip({ colours }: { colours: string[] }) {
+  return (
+    <div class="palette small">
+      {colours.map((c) => (
+        <span style={{ background: c, flexGrow: 1 }} />
+      ))}
+    </div>
+  );
+}
+
 function Credits({ movie }: { movie: Movie }) {
   const rows: [string, string | number | null][] = [
     ['Year', movie.year],
@@ -406,11 +431,7 @@ export function SearchView({ route, summary }: { route: Route; summary: AtlasSum
           {r.value.stills.map((h) => (
             <figure>
               <Thumb id={h.id} />
-              <div class="palette small">
-                {h.palette.map((c) => (
-                  <span style={{ background: c, flexGrow: 1 }} />
-                ))}
-              </div>
+              <SwatchStrip colours={h.palette} />
               <figcaption class="muted">distance {h.distance.toFixed(1)} ΔE</figcaption>
             </figure>
           ))}
@@ -424,11 +445,7 @@ export function SearchView({ route, summary }: { route: Route; summary: AtlasSum
                 {h.movie.cover !== null && <img src={stillImage(h.movie.cover)} alt="" loading="lazy" />}
                 <div>
                   <a href={href('movie', h.movie.id)}>{h.movie.label}</a>
-                  <div class="palette small">
-                    {h.palette.map((c) => (
-                      <span style={{ background: c, flexGrow: 1 }} />
-                    ))}
-                  </div>
+                  <SwatchStrip colours={h.palette} />
                   <span class="muted">distance {h.distance.toFixed(1)} ΔE</span>
                 </div>
               </li>
@@ -477,22 +494,8 @@ export function CompareView({ route, movies }: { route: Route; movies: Movie[] }
             {r.value.b.movie.label} {r.value.b.rhythmMean.toFixed(3)}.
           </p>
           <div class="aligned" data-testid="aligned">
-            <div class="row">
-              <span class="rowlabel">
-                <a href={href('movie', r.value.a.movie.id)}>{r.value.a.movie.label}</a>
-              </span>
-              {r.value.aligned.map((p) => (
-                <Thumb id={p.a} />
-              ))}
-            </div>
-            <div class="row">
-              <span class="rowlabel">
-                <a href={href('movie', r.value.b.movie.id)}>{r.value.b.movie.label}</a>
-              </span>
-              {r.value.aligned.map((p) => (
-                <Thumb id={p.b} />
-              ))}
-            </div>
+            <AlignedRow movie={r.value.a.movie} stills={r.value.aligned.map((p) => p.a)} />
+            <AlignedRow movie={r.value.b.movie} stills={r.value.aligned.map((p) => p.b)} />
           </div>
         </>
       )}
